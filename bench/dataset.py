@@ -1,0 +1,42 @@
+"""The benchmark clinic: a demo database with 100,000 patients, generated once and cached."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+from infusion_desk.models.db import Database
+from infusion_desk.models.migrate import upgrade
+from infusion_desk.services.demo import generate_demo
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+TODAY = date(2026, 11, 26)
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100000"))
+MONTHS = int(os.environ.get("BENCH_MONTHS", "1"))
+SEED = 2026
+
+
+def clinic_database() -> Path:
+    """Path of the cached benchmark database, created on first use."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"clinic-{PATIENTS}p-{MONTHS}m-{SEED}.sqlite3"
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    for leftover in CACHE.glob(partial.name + "*"):
+        leftover.unlink()
+    print(f"bench: generating a {PATIENTS}-patient demo clinic (cached in {CACHE})...", file=sys.stderr)
+    db = Database.open(f"sqlite:///{partial}")
+    try:
+        upgrade(db)
+        summary = generate_demo(db, patients=PATIENTS, months=MONTHS, seed=SEED, today=TODAY)
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.dispose()
+    shutil.move(partial, path)
+    print(f"bench: {summary}", file=sys.stderr)
+    return path

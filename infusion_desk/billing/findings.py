@@ -1,0 +1,39 @@
+"""What a validation or scrubber rule returns: findings, never exceptions.
+
+    >>> f = Finding(Level.ERROR, "NPI_CHECK_DIGIT", "NPI 1234567890 fails its check digit.", "npi")
+    >>> f.blocks
+    True
+
+The caller decides what to show; a rule only says what is wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    level: Level
+    code: str
+    message: str
+    subject: str = ""
+    """The field or record the finding is about (``"npi"``, ``"policy.termination_date"``)."""
+
+    @property
+    def blocks(self) -> bool:
+        return self.level is Level.ERROR
+
+
+def error(code: str, message: str, subject: str = "") -> Finding:
+    return Finding(Level.ERROR, code, message, subject)
+
+
+def warning(code: str, message: str, subject: str = "") -> Finding:
+    return Finding(Level.WARNING, code, message, subject)

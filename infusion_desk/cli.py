@@ -1,0 +1,252 @@
+"""The ``infusion-desk`` command: the GUI with no arguments, headless use cases otherwise.
+
+    infusion-desk                                  # open the app (demo clinic on first start)
+    infusion-desk --version
+    infusion-desk demo --patients 200 --months 6 --seed 1
+    infusion-desk db upgrade
+    infusion-desk --user biller patients find "smith"
+
+Every command takes ``--database-url`` (or ``INFUSION_DESK_DATABASE_URL``). Commands that
+touch clinic data sign in as ``--user`` (or ``INFUSION_DESK_USER``) with the password from
+``INFUSION_DESK_PASSWORD`` or a prompt, and go through the same services and role checks
+as the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from infusion_desk import __version__
+from infusion_desk.models.db import DATABASE_URL_ENV, Database
+from infusion_desk.models.migrate import DatabaseTooNewError, current_revision, head_revision, upgrade
+from infusion_desk.services.access import Actor
+from infusion_desk.services.errors import AuthenticationFailed, ServiceError, ValidationFailed
+
+USER_ENV = "INFUSION_DESK_USER"
+PASSWORD_ENV = "INFUSION_DESK_PASSWORD"
+FIRST_RUN_PATIENTS = 200
+FIRST_RUN_MONTHS = 6
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A failure to report as one line on standard error."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def default_database_path() -> Path:
+    """Where a workstation keeps its clinic database when no URL is given."""
+    return Path(user_data_dir("InfusionDesk", "InfusionDesk")) / "clinic.sqlite3"
+
+
+def resolve_database_url(explicit: str | None) -> str:
+    url = explicit or os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    return f"sqlite:///{default_database_path()}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="infusion-desk",
+        description="Infusion Desk: the revenue cycle of an infusion clinic. "
+        "With no command, opens the application window.",
+    )
+    parser.add_argument("--version", action="version", version=f"infusion-desk {__version__}")
+    parser.add_argument(
+        "--database-url",
+        help=f"database to open (default: ${DATABASE_URL_ENV}, else a SQLite file in the user data folder)",
+    )
+    parser.add_argument("--user", help=f"sign in as this user (default: ${USER_ENV})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="write a fictional demo clinic into an empty database")
+    demo.add_argument("--patients", type=int, default=FIRST_RUN_PATIENTS)
+    demo.add_argument("--months", type=int, default=FIRST_RUN_MONTHS)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="bring the database schema up to date (backs up SQLite first)")
+    db_commands.add_parser("status", help="show the schema revision of the database and of this app")
+
+    patients = commands.add_parser("patients", help="find patients (signs in)")
+    patient_commands = patients.add_subparsers(dest="patients_command", metavar="ACTION", required=True)
+    find = patient_commands.add_parser("find", help="search by name, MRN or date of birth")
+    find.add_argument("query")
+    find.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _open(url: str, *, migrate: bool = True) -> Database:
+    db = Database.open(url)
+    if migrate:
+        try:
+            result = upgrade(db)
+        except DatabaseTooNewError as exc:
+            db.dispose()
+            raise CliError(str(exc)) from exc
+        if result.backup is not None:
+            print(f"Backed up the database to {result.backup} before upgrading it.", file=sys.stderr)
+    return db
+
+
+def _sign_in(db: Database, username: str | None) -> Actor:
+    from infusion_desk.services.auth import AuthService
+
+    name = username or os.environ.get(USER_ENV)
+    if not name:
+        raise CliError(f"This command needs a user: pass --user NAME or set {USER_ENV}.", EXIT_USAGE)
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CliError(f"No password: set {PASSWORD_ENV} or run the command in a terminal.", EXIT_USAGE)
+        password = getpass.getpass(f"Password for {name}: ")
+    try:
+        return AuthService(db).sign_in(name, password)
+    except AuthenticationFailed as exc:
+        raise CliError(str(exc)) from exc
+
+
+def cmd_demo(args: argparse.Namespace, url: str) -> int:
+    from infusion_desk.services.demo import DemoExistsError, generate_demo
+
+    db = _open(url)
+    try:
+        summary = generate_demo(
+            db, patients=args.patients, months=args.months, seed=args.seed, today=args.today,
+            progress=lambda message: print(f"demo: {message}", file=sys.stderr),
+        )
+    except DemoExistsError as exc:
+        raise CliError(str(exc)) from exc
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    finally:
+        db.dispose()
+    print(
+        f"Demo clinic written to {db.display_name}: {summary.patients} patients, "
+        f"{summary.policies} policies, {summary.orders} orders, {summary.authorizations} "
+        f"authorizations, {summary.visits} visits, {summary.administrations} administrations.\n"
+        "Sign in as frontdesk, nurse, biller, manager or admin with the password 'demo'."
+    )
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace, url: str) -> int:
+    if args.db_command == "status":
+        db = _open(url, migrate=False)
+        try:
+            current = current_revision(db.engine)
+        finally:
+            db.dispose()
+        head = head_revision()
+        state = "up to date" if current == head else ("empty" if current is None else "needs upgrade")
+        print(f"database: {db.display_name}\nschema: {current or '-'}\napp schema: {head}\nstate: {state}")
+        return EXIT_OK
+    db = Database.open(url)
+    try:
+        result = upgrade(db)
+    except DatabaseTooNewError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.dispose()
+    if not result.changed:
+        print(f"{db.display_name} is already at schema {result.to_revision}.")
+    else:
+        print(f"Upgraded {db.display_name} from {result.from_revision or 'empty'} to {result.to_revision}.")
+        if result.backup is not None:
+            print(f"Backup of the previous database: {result.backup}")
+    return EXIT_OK
+
+
+def cmd_patients(args: argparse.Namespace, url: str) -> int:
+    from infusion_desk.services.patients import PatientService
+
+    db = _open(url)
+    try:
+        actor = _sign_in(db, args.user)
+        rows = PatientService(db).search(actor, args.query)
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps([
+            {"id": r.id, "mrn": r.mrn, "last_name": r.last_name, "first_name": r.first_name,
+             "birth_date": r.birth_date.isoformat(), "sex": r.sex}
+            for r in rows
+        ], indent=2))
+    else:
+        for r in rows:
+            print(f"{r.mrn:<12} {r.display_name:<36} {r.birth_date:%m/%d/%Y}  {r.sex}")
+        print(f"{len(rows)} patient(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_gui(url: str) -> int:
+    from infusion_desk.services.app import Services
+    from infusion_desk.services.demo import generate_demo
+    from infusion_desk.ui.app import run_gui, show_startup_error
+
+    try:
+        services, result = Services.open(url)
+    except DatabaseTooNewError as exc:
+        return show_startup_error(str(exc))
+    if services.clinic.details() is None:
+        # First start on this workstation: a demo clinic, until the setup wizard exists.
+        print("First start: creating the demo clinic (fictional data)...", file=sys.stderr)
+        generate_demo(services.db, patients=FIRST_RUN_PATIENTS, months=FIRST_RUN_MONTHS)
+    try:
+        return run_gui(services)
+    finally:
+        services.close()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
+    "demo": cmd_demo,
+    "db": cmd_db,
+    "patients": cmd_patients,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    url = resolve_database_url(args.database_url)
+    try:
+        if args.command is None:
+            return cmd_gui(url)
+        return COMMANDS[args.command](args, url)
+    except CliError as exc:
+        print(f"infusion-desk: {exc}", file=sys.stderr)
+        return exc.code
+    except ValidationFailed as exc:
+        for finding in exc.findings:
+            print(f"infusion-desk: {finding.subject or 'input'}: {finding.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except ServiceError as exc:
+        print(f"infusion-desk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def gui_main() -> int:
+    """Entry point of the windowed launcher (no console on Windows)."""
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Alembic migrations of the clinic database; the app applies them at start-up."""

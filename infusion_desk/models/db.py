@@ -1,0 +1,111 @@
+"""Opening the clinic database: engine, session factory and the unit-of-work helper.
+
+    >>> db = Database.open("sqlite:///:memory:")   # doctest: +SKIP
+    >>> with db.session() as session:              # doctest: +SKIP
+    ...     session.add(...)                       # committed on exit, rolled back on error
+
+No engine exists until :meth:`Database.open` is called. SQLite files get WAL,
+foreign keys and a busy timeout; ``postgresql://`` URLs use psycopg 3.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DATABASE_URL_ENV = "INFUSION_DESK_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Accept the URLs users type (``postgresql://...``, a bare file path) and pick our drivers."""
+    if isinstance(url, str) and "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or ``None`` for memory or other databases."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str | URL) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+@dataclass
+class Database:
+    """An open clinic database: the engine and a session factory bound to it."""
+
+    url: URL
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, url: str | URL) -> Database:
+        engine = create_engine(url)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        return cls(url=engine.url, engine=engine, session_factory=factory)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def display_name(self) -> str:
+        """How the status bar names this database (never with a password)."""
+        path = sqlite_path(self.url)
+        if path is not None:
+            return str(path)
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def url_from_environment(default: str | None = None) -> str | None:
+    return os.environ.get(DATABASE_URL_ENV) or default

@@ -1,0 +1,100 @@
+"""Bringing a clinic database to the schema this version of the app expects.
+
+At start-up the app calls :func:`upgrade`: an empty database gets the whole schema, an
+older one is backed up (SQLite) and migrated, and a database written by a newer version
+of the app is refused with :class:`DatabaseTooNewError` rather than damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from infusion_desk.models.db import Database, sqlite_path
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class DatabaseTooNewError(RuntimeError):
+    """The database was migrated by a newer Infusion Desk than this one."""
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    from_revision: str | None
+    to_revision: str
+    backup: Path | None
+
+    @property
+    def changed(self) -> bool:
+        return self.from_revision != self.to_revision
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the migration chain is empty")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def backup_sqlite(path: Path, label: str) -> Path:
+    """Copy a live SQLite database with the backup API (consistent even in WAL mode)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix or '.sqlite3'}")
+    source = sqlite3.connect(path)
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    return target
+
+
+def upgrade(db: Database) -> UpgradeResult:
+    """Migrate ``db`` to the newest schema, backing up an existing SQLite file first."""
+    head = head_revision()
+    current = current_revision(db.engine)
+    if current == head:
+        return UpgradeResult(current, head, None)
+    if current is not None and current not in _known_revisions():
+        raise DatabaseTooNewError(
+            f"This database was last opened by a newer version of Infusion Desk "
+            f"(schema {current}). Install that version or newer to open it; "
+            f"nothing was changed."
+        )
+    backup = None
+    path = sqlite_path(db.url)
+    if current is not None and path is not None and path.exists():
+        backup = backup_sqlite(path, f"before-{head[:8]}")
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return UpgradeResult(current, head, backup)

@@ -1,0 +1,200 @@
+"""Clinic details, providers, payers and the drug catalog: the set-up a valid claim needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from infusion_desk.billing import validation
+from infusion_desk.billing.findings import Finding, error
+from infusion_desk.billing.money import quantity
+from infusion_desk.models import Clinic, Drug, OrderDiagnosis, Patient, Payer, PhysicianOrder, Provider
+from infusion_desk.models.db import Database
+from infusion_desk.models.enums import DoseBasis, PayerType
+from infusion_desk.services import audit
+from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.errors import NotFound, ValidationFailed
+
+
+@dataclass
+class ClinicDetails:
+    name: str
+    npi: str
+    tin: str
+    taxonomy: str
+    address1: str
+    city: str
+    state: str
+    zip_code: str
+    address2: str | None = None
+    phone: str | None = None
+    place_of_service: str = "11"
+    is_demo: bool = False
+
+
+@dataclass
+class ProviderInput:
+    first_name: str
+    last_name: str
+    npi: str
+    credentials: str | None = None
+    taxonomy: str | None = None
+
+
+@dataclass
+class OrderInput:
+    patient_id: int
+    drug_id: int
+    ordering_provider_id: int
+    dose_amount: str
+    dose_unit: str
+    dose_basis: DoseBasis
+    frequency: str
+    start_date: date
+    diagnoses: tuple[str, ...]
+    end_date: date | None = None
+    doses_ordered: int | None = None
+
+
+def validate_clinic(data: ClinicDetails) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+    if not data.name.strip():
+        findings.append(error("REQUIRED", "Clinic name is required.", "name"))
+    if not data.address1.strip() or not data.city.strip():
+        findings.append(error("REQUIRED", "Street address and city are required.", "address1"))
+    findings.extend(validation.check_npi(data.npi, "npi"))
+    findings.extend(validation.check_tin(data.tin))
+    findings.extend(validation.check_taxonomy(data.taxonomy))
+    findings.extend(validation.check_state(data.state))
+    findings.extend(validation.check_zip(data.zip_code))
+    return tuple(findings)
+
+
+def validate_order(data: OrderInput) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+    if not data.diagnoses:
+        findings.append(error("REQUIRED", "An order needs at least one diagnosis.", "diagnoses"))
+    for index, code in enumerate(data.diagnoses):
+        findings.extend(validation.check_icd10(code, f"diagnoses[{index}]"))
+    try:
+        dose = validation_decimal(data.dose_amount)
+        if dose <= 0:
+            findings.append(error("DOSE", "Dose must be more than zero.", "dose_amount"))
+    except ValueError:
+        findings.append(error("DOSE", f"Dose {data.dose_amount!r} is not a number.", "dose_amount"))
+    if data.end_date is not None and data.end_date < data.start_date:
+        findings.append(error("DATES", "The order's end date is before its start date.", "end_date"))
+    return tuple(findings)
+
+
+def validation_decimal(text: str) -> Decimal:
+    return quantity(text.strip())
+
+
+def _raise_if_blocking(findings: tuple[Finding, ...]) -> None:
+    if any(f.blocks for f in findings):
+        raise ValidationFailed(findings)
+
+
+class ClinicService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def details(self) -> ClinicDetails | None:
+        """The clinic's details (no sign-in needed: the sign-in dialog shows the clinic name)."""
+        with self._db.session() as session:
+            clinic = session.execute(sa.select(Clinic).limit(1)).scalar_one_or_none()
+            if clinic is None:
+                return None
+            return ClinicDetails(
+                name=clinic.name, npi=clinic.npi, tin=clinic.tin, taxonomy=clinic.taxonomy,
+                address1=clinic.address1, address2=clinic.address2, city=clinic.city,
+                state=clinic.state, zip_code=clinic.zip_code, phone=clinic.phone,
+                place_of_service=clinic.place_of_service, is_demo=clinic.is_demo,
+            )
+
+    def update_details(self, actor: Actor, data: ClinicDetails) -> None:
+        actor.require(Permission.CLINIC_SETTINGS)
+        _raise_if_blocking(validate_clinic(data))
+        with self._db.session() as session:
+            clinic = session.execute(sa.select(Clinic).limit(1)).scalar_one_or_none()
+            if clinic is None:
+                clinic = Clinic(is_demo=data.is_demo)
+                session.add(clinic)
+            before = {"name": clinic.name, "npi": clinic.npi, "tin": clinic.tin}
+            clinic.name = data.name.strip()
+            clinic.npi = data.npi.strip()
+            clinic.tin = data.tin.replace("-", "").strip()
+            clinic.taxonomy = data.taxonomy.strip().upper()
+            clinic.address1 = data.address1.strip()
+            clinic.address2 = (data.address2 or "").strip() or None
+            clinic.city = data.city.strip()
+            clinic.state = data.state.strip().upper()
+            clinic.zip_code = data.zip_code.strip()
+            clinic.phone = data.phone
+            clinic.place_of_service = data.place_of_service
+            session.flush()
+            audit.record(session, actor, "update", "clinic", clinic.id,
+                         detail={"before": before, "after": {"name": clinic.name, "npi": clinic.npi}})
+
+    def add_provider(self, actor: Actor, data: ProviderInput) -> int:
+        actor.require(Permission.CLINIC_SETTINGS)
+        findings = list(validation.check_npi(data.npi, "npi"))
+        if not data.first_name.strip() or not data.last_name.strip():
+            findings.append(error("REQUIRED", "Provider first and last name are required.", "last_name"))
+        if data.taxonomy:
+            findings.extend(validation.check_taxonomy(data.taxonomy))
+        _raise_if_blocking(tuple(findings))
+        with self._db.session() as session:
+            if session.execute(sa.select(Provider.id).where(Provider.npi == data.npi)).first():
+                raise ValidationFailed([error("NPI_TAKEN", f"NPI {data.npi} is already on file.", "npi")])
+            provider = Provider(
+                first_name=data.first_name.strip(), last_name=data.last_name.strip(),
+                npi=data.npi.strip(), credentials=data.credentials,
+                taxonomy=data.taxonomy.strip().upper() if data.taxonomy else None,
+            )
+            session.add(provider)
+            session.flush()
+            audit.record(session, actor, "create", "provider", provider.id)
+            return provider.id
+
+    def payers(self, actor: Actor) -> list[tuple[int, str, PayerType]]:
+        actor.require(Permission.PATIENT_VIEW)
+        with self._db.session() as session:
+            rows = session.execute(
+                sa.select(Payer.id, Payer.name, Payer.payer_type).where(Payer.active).order_by(Payer.name)
+            )
+            return [(r.id, r.name, r.payer_type) for r in rows]
+
+    def create_order(self, actor: Actor, data: OrderInput) -> int:
+        """Record a physician order; ICD-10-CM codes must exist and be billable."""
+        actor.require(Permission.PATIENT_EDIT)
+        _raise_if_blocking(validate_order(data))
+        with self._db.session() as session:
+            if session.get(Patient, data.patient_id) is None:
+                raise NotFound(f"Patient {data.patient_id} no longer exists.")
+            if session.get(Drug, data.drug_id) is None:
+                raise ValidationFailed([error("DRUG", "Choose a drug from the catalog.", "drug_id")])
+            if session.get(Provider, data.ordering_provider_id) is None:
+                raise ValidationFailed(
+                    [error("PROVIDER", "Choose the ordering provider.", "ordering_provider_id")]
+                )
+            order = PhysicianOrder(
+                patient_id=data.patient_id, drug_id=data.drug_id,
+                ordering_provider_id=data.ordering_provider_id,
+                dose_amount=validation_decimal(data.dose_amount), dose_unit=data.dose_unit,
+                dose_basis=data.dose_basis, frequency=data.frequency,
+                doses_ordered=data.doses_ordered, start_date=data.start_date, end_date=data.end_date,
+                diagnoses=[
+                    OrderDiagnosis(sequence=i + 1, icd10_code=validation.normalize_icd10(code))
+                    for i, code in enumerate(data.diagnoses)
+                ],
+            )
+            session.add(order)
+            session.flush()
+            audit.record(session, actor, "create", "physician_order", order.id,
+                         patient_id=data.patient_id)
+            return order.id

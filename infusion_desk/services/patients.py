@@ -1,0 +1,349 @@
+"""Finding, opening and registering patients, and the insurance policies they carry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from infusion_desk.billing import validation
+from infusion_desk.billing.findings import Finding, error
+from infusion_desk.models import InsurancePolicy, Patient, Payer
+from infusion_desk.models.db import Database
+from infusion_desk.models.enums import PolicyRank, Sex, SubscriberRelationship
+from infusion_desk.models.patients import search_key
+from infusion_desk.services import audit
+from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.errors import NotFound, ValidationFailed
+
+SEARCH_LIMIT = 50
+_DATE_PATTERNS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%m%d%Y")
+
+
+def _prefix_range(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    """``column`` starts with ``prefix``, written as a range so both engines use the index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return sa.and_(column >= prefix, column < upper)
+
+
+def _parse_date(text: str) -> date | None:
+    for pattern in _DATE_PATTERNS:
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date, not a time
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search_statement(query: str, limit: int = SEARCH_LIMIT) -> sa.Select[tuple[int]] | None:
+    """The SELECT behind the finder: by date of birth, MRN, or name prefixes.
+
+    ``"smi"`` matches last or first names starting with "smi"; ``"smith, jo"`` and
+    ``"jo smith"`` match first *and* last name; ``"03/14/1956"`` matches a date of birth;
+    anything with a digit otherwise is an MRN prefix.
+    """
+    text = query.strip()
+    if not text:
+        return None
+    stmt = sa.select(Patient.id)
+    birth_date = _parse_date(text)
+    if birth_date is not None:
+        stmt = stmt.where(Patient.birth_date == birth_date)
+    elif any(ch.isdigit() for ch in text):
+        stmt = stmt.where(_prefix_range(Patient.mrn, text.upper()))
+    elif "," in text:
+        last, _, first = text.partition(",")
+        last_key, first_key = search_key(last), search_key(first)
+        if not last_key:
+            return None
+        stmt = stmt.where(_prefix_range(Patient.search_last, last_key))
+        if first_key:
+            stmt = stmt.where(_prefix_range(Patient.search_first, first_key))
+    else:
+        words = [search_key(w) for w in re.split(r"\s+", text) if search_key(w)]
+        if not words:
+            return None
+        if len(words) == 1:
+            stmt = stmt.where(
+                sa.or_(
+                    _prefix_range(Patient.search_last, words[0]),
+                    _prefix_range(Patient.search_first, words[0]),
+                )
+            )
+        else:
+            first_key, last_key = words[0], words[-1]
+            stmt = stmt.where(
+                sa.or_(
+                    sa.and_(
+                        _prefix_range(Patient.search_first, first_key),
+                        _prefix_range(Patient.search_last, last_key),
+                    ),
+                    sa.and_(
+                        _prefix_range(Patient.search_last, first_key),
+                        _prefix_range(Patient.search_first, last_key),
+                    ),
+                )
+            )
+    return stmt.order_by(Patient.search_last, Patient.search_first, Patient.id).limit(limit)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRow:
+    """What the finder lists for each match."""
+
+    id: int
+    mrn: str
+    last_name: str
+    first_name: str
+    birth_date: date
+    sex: str
+    phone: str | None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySummary:
+    id: int
+    rank: PolicyRank
+    payer_name: str
+    member_id: str
+    group_number: str | None
+    effective_date: date
+    termination_date: date | None
+    subscriber_relationship: SubscriberRelationship
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDetail:
+    id: int
+    mrn: str
+    first_name: str
+    middle_name: str | None
+    last_name: str
+    birth_date: date
+    sex: Sex
+    address1: str
+    address2: str | None
+    city: str
+    state: str
+    zip_code: str
+    phone: str | None
+    email: str | None
+    guarantor_name: str | None
+    policies: tuple[PolicySummary, ...]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+@dataclass
+class PatientInput:
+    first_name: str
+    last_name: str
+    birth_date: date
+    sex: Sex
+    address1: str
+    city: str
+    state: str
+    zip_code: str
+    middle_name: str | None = None
+    address2: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    guarantor_name: str | None = None
+    guarantor_relationship: str | None = None
+    guarantor_phone: str | None = None
+    mrn: str | None = None
+
+
+@dataclass
+class PolicyInput:
+    payer_id: int
+    rank: PolicyRank
+    member_id: str
+    effective_date: date
+    subscriber_relationship: SubscriberRelationship = SubscriberRelationship.SELF
+    group_number: str | None = None
+    plan_name: str | None = None
+    termination_date: date | None = None
+    subscriber_first_name: str | None = None
+    subscriber_last_name: str | None = None
+    subscriber_birth_date: date | None = None
+    subscriber_sex: Sex | None = None
+    medicare_secondary_type: str | None = None
+    claim_filing_indicator: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def validate_patient(data: PatientInput, today: date) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+    for name, label in (("first_name", "First name"), ("last_name", "Last name"),
+                        ("address1", "Address"), ("city", "City")):
+        if not (getattr(data, name) or "").strip():
+            findings.append(error("REQUIRED", f"{label} is required.", name))
+    findings.extend(validation.check_birth_date(data.birth_date, today, "birth_date"))
+    findings.extend(validation.check_state(data.state))
+    findings.extend(validation.check_zip(data.zip_code))
+    return tuple(findings)
+
+
+def validate_policy(data: PolicyInput) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+    if not data.member_id.strip():
+        findings.append(error("REQUIRED", "Member ID is required.", "member_id"))
+    findings.extend(
+        validation.check_policy_dates(data.effective_date, data.termination_date, "termination_date")
+    )
+    findings.extend(
+        validation.check_subscriber(
+            data.subscriber_relationship.value,
+            data.subscriber_first_name,
+            data.subscriber_last_name,
+            data.subscriber_birth_date,
+            data.subscriber_sex.value if data.subscriber_sex else None,
+        )
+    )
+    return tuple(findings)
+
+
+def _next_mrn(session: Session) -> str:
+    highest = session.execute(sa.select(sa.func.max(Patient.id))).scalar_one() or 0
+    candidate = highest + 1
+    while session.execute(sa.select(Patient.id).where(Patient.mrn == f"M{candidate:07d}")).first():
+        candidate += 1
+    return f"M{candidate:07d}"
+
+
+class PatientService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def search(self, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[PatientRow]:
+        """Patients matching what the user typed, for the finder (no audit: no record opened)."""
+        actor.require(Permission.PATIENT_VIEW)
+        stmt = patient_search_statement(query, limit)
+        if stmt is None:
+            return []
+        ids = stmt.subquery()
+        rows_stmt = (
+            sa.select(
+                Patient.id, Patient.mrn, Patient.last_name, Patient.first_name,
+                Patient.birth_date, Patient.sex, Patient.phone,
+            )
+            .join(ids, ids.c.id == Patient.id)
+            .order_by(Patient.search_last, Patient.search_first, Patient.id)
+        )
+        with self._db.session() as session:
+            return [
+                PatientRow(r.id, r.mrn, r.last_name, r.first_name, r.birth_date,
+                           r.sex.value, r.phone)
+                for r in session.execute(rows_stmt)
+            ]
+
+    def get(self, actor: Actor, patient_id: int) -> PatientDetail:
+        """Open a patient's record; the view is written to the audit trail."""
+        actor.require(Permission.PATIENT_VIEW)
+        with self._db.session() as session:
+            patient = session.get(
+                Patient, patient_id,
+                options=[selectinload(Patient.policies).selectinload(InsurancePolicy.payer)],
+            )
+            if patient is None:
+                raise NotFound(f"Patient {patient_id} no longer exists.")
+            audit.record(session, actor, "view", "patient", patient.id, patient_id=patient.id)
+            return PatientDetail(
+                id=patient.id, mrn=patient.mrn, first_name=patient.first_name,
+                middle_name=patient.middle_name, last_name=patient.last_name,
+                birth_date=patient.birth_date, sex=patient.sex, address1=patient.address1,
+                address2=patient.address2, city=patient.city, state=patient.state,
+                zip_code=patient.zip_code, phone=patient.phone, email=patient.email,
+                guarantor_name=patient.guarantor_name,
+                policies=tuple(
+                    PolicySummary(
+                        p.id, p.rank, p.payer.name, p.member_id, p.group_number,
+                        p.effective_date, p.termination_date, p.subscriber_relationship,
+                    )
+                    for p in patient.policies
+                ),
+            )
+
+    def register(self, actor: Actor, data: PatientInput, today: date) -> int:
+        """Create a patient; a rejected save changes nothing."""
+        actor.require(Permission.PATIENT_EDIT)
+        findings = validate_patient(data, today)
+        if any(f.blocks for f in findings):
+            raise ValidationFailed(findings)
+        with self._db.session() as session:
+            mrn = (data.mrn or "").strip().upper() or _next_mrn(session)
+            if session.execute(sa.select(Patient.id).where(Patient.mrn == mrn)).first():
+                raise ValidationFailed([error("MRN_TAKEN", f"MRN {mrn} is already in use.", "mrn")])
+            patient = Patient(
+                mrn=mrn,
+                first_name=data.first_name.strip(),
+                middle_name=(data.middle_name or "").strip() or None,
+                last_name=data.last_name.strip(),
+                search_first=search_key(data.first_name),
+                search_last=search_key(data.last_name),
+                birth_date=data.birth_date,
+                sex=data.sex,
+                address1=data.address1.strip(),
+                address2=(data.address2 or "").strip() or None,
+                city=data.city.strip(),
+                state=data.state.strip().upper(),
+                zip_code=data.zip_code.strip(),
+                phone=data.phone,
+                email=data.email,
+                guarantor_name=data.guarantor_name,
+                guarantor_relationship=data.guarantor_relationship,
+                guarantor_phone=data.guarantor_phone,
+            )
+            session.add(patient)
+            session.flush()
+            audit.record(session, actor, "create", "patient", patient.id, patient_id=patient.id)
+            return patient.id
+
+    def add_policy(self, actor: Actor, patient_id: int, data: PolicyInput) -> int:
+        actor.require(Permission.PATIENT_EDIT)
+        findings = validate_policy(data)
+        if any(f.blocks for f in findings):
+            raise ValidationFailed(findings)
+        with self._db.session() as session:
+            if session.get(Patient, patient_id) is None:
+                raise NotFound(f"Patient {patient_id} no longer exists.")
+            if session.get(Payer, data.payer_id) is None:
+                raise ValidationFailed([error("PAYER", "Choose a payer from the list.", "payer_id")])
+            policy = InsurancePolicy(
+                patient_id=patient_id,
+                payer_id=data.payer_id,
+                rank=data.rank,
+                member_id=data.member_id.strip(),
+                group_number=data.group_number,
+                plan_name=data.plan_name,
+                subscriber_relationship=data.subscriber_relationship,
+                subscriber_first_name=data.subscriber_first_name,
+                subscriber_last_name=data.subscriber_last_name,
+                subscriber_birth_date=data.subscriber_birth_date,
+                subscriber_sex=data.subscriber_sex,
+                effective_date=data.effective_date,
+                termination_date=data.termination_date,
+                medicare_secondary_type=data.medicare_secondary_type,
+                claim_filing_indicator=data.claim_filing_indicator,
+            )
+            session.add(policy)
+            session.flush()
+            audit.record(session, actor, "create", "insurance_policy", policy.id,
+                         patient_id=patient_id)
+            return policy.id
+
+    def count(self, actor: Actor) -> int:
+        actor.require(Permission.PATIENT_VIEW)
+        with self._db.session() as session:
+            return int(session.execute(sa.select(sa.func.count(Patient.id))).scalar_one())
+

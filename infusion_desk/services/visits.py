@@ -1,0 +1,77 @@
+"""The day's chair list and the visits waiting for the next step (signing, coding)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from infusion_desk.models import Chair, Drug, Patient, PhysicianOrder, Visit
+from infusion_desk.models.db import Database
+from infusion_desk.models.enums import VisitStatus
+from infusion_desk.services.access import Actor, Permission
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    id: int
+    patient_id: int
+    patient_name: str
+    mrn: str
+    chair: str | None
+    scheduled_start: datetime
+    expected_minutes: int
+    drug: str | None
+    status: VisitStatus
+    signed: bool
+    coded: bool
+
+
+class VisitService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _rows(self, stmt: sa.Select[tuple[Visit, Patient, str | None, str | None]]) -> list[VisitRow]:
+        with self._db.session() as session:
+            return [
+                VisitRow(
+                    id=visit.id, patient_id=patient.id, patient_name=patient.display_name,
+                    mrn=patient.mrn, chair=chair, scheduled_start=visit.scheduled_start,
+                    expected_minutes=visit.expected_minutes, drug=drug, status=visit.status,
+                    signed=visit.signed_at is not None, coded=visit.coded_at is not None,
+                )
+                for visit, patient, chair, drug in session.execute(stmt)
+            ]
+
+    @staticmethod
+    def _base() -> sa.Select[tuple[Visit, Patient, str | None, str | None]]:
+        return (
+            sa.select(Visit, Patient, Chair.name, Drug.name)
+            .join(Patient, Patient.id == Visit.patient_id)
+            .outerjoin(Chair, Chair.id == Visit.chair_id)
+            .outerjoin(PhysicianOrder, PhysicianOrder.id == Visit.order_id)
+            .outerjoin(Drug, Drug.id == PhysicianOrder.drug_id)
+        )
+
+    def day_list(self, actor: Actor, day: date) -> list[VisitRow]:
+        """Every visit booked on ``day``, by chair then time (cancelled ones included, marked)."""
+        actor.require(Permission.PATIENT_VIEW)
+        stmt = (
+            self._base()
+            .where(Visit.date_of_service == day)
+            .order_by(Chair.sort_order, Visit.scheduled_start, Visit.id)
+        )
+        return self._rows(stmt)
+
+    def awaiting_coding(self, actor: Actor, limit: int = 200) -> list[VisitRow]:
+        """Signed visits no coder has marked coded yet, oldest first."""
+        actor.require(Permission.CODE_VISIT)
+        stmt = (
+            self._base()
+            .where(Visit.status == VisitStatus.COMPLETED, Visit.signed_at.is_not(None),
+                   Visit.coded_at.is_(None))
+            .order_by(Visit.date_of_service, Visit.id)
+            .limit(limit)
+        )
+        return self._rows(stmt)

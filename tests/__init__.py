@@ -1,0 +1,1 @@
+"""Tests of Infusion Desk, mirroring the package."""

