@@ -10,8 +10,17 @@ import sqlalchemy as sa
 
 from infusion_desk.billing import validation
 from infusion_desk.billing.findings import Finding, error
-from infusion_desk.billing.money import quantity
-from infusion_desk.models import Clinic, Drug, OrderDiagnosis, Patient, Payer, PhysicianOrder, Provider
+from infusion_desk.billing.money import money, quantity
+from infusion_desk.models import (
+    ChargeMasterEntry,
+    Clinic,
+    Drug,
+    OrderDiagnosis,
+    Patient,
+    Payer,
+    PhysicianOrder,
+    Provider,
+)
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import DoseBasis, PayerType
 from infusion_desk.services import audit
@@ -198,3 +207,31 @@ class ClinicService:
             audit.record(session, actor, "create", "physician_order", order.id,
                          patient_id=data.patient_id)
             return order.id
+
+    def set_charge(self, actor: Actor, code: str, description: str, charge: str) -> None:
+        """Set the clinic's charge for a CPT/HCPCS code in the charge master."""
+        actor.require(Permission.CLINIC_SETTINGS)
+        findings = list(validation.check_hcpcs(code, "code"))
+        try:
+            amount = money(charge.strip())
+            if amount <= 0:
+                findings.append(error("CHARGE", "Charge must be more than $0.00.", "charge"))
+        except ValueError:
+            findings.append(error("CHARGE", f"Charge {charge!r} is not an amount.", "charge"))
+        _raise_if_blocking(tuple(findings))
+        normalized = validation.normalize_hcpcs(code)
+        with self._db.session() as session:
+            entry = session.execute(
+                sa.select(ChargeMasterEntry).where(ChargeMasterEntry.code == normalized)
+            ).scalar_one_or_none()
+            before = None if entry is None else str(entry.charge)
+            if entry is None:
+                entry = ChargeMasterEntry(code=normalized, description=description, charge=amount)
+                session.add(entry)
+            else:
+                entry.description = description
+                entry.charge = amount
+            session.flush()
+            audit.record(session, actor, "update", "charge_master", normalized,
+                         detail={"before": before, "after": str(amount)})
+
