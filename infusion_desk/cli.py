@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="bring the database schema up to date (backs up SQLite first)")
     db_commands.add_parser("status", help="show the schema revision of the database and of this app")
 
+    code = commands.add_parser(
+        "code",
+        help="code a visit given as JSON (no sign-in; the shipped catalog unless --database-url is given)",
+    )
+    code.add_argument("file", help="the visit as JSON, or - for standard input")
+
     patients = commands.add_parser("patients", help="find patients (signs in)")
     patient_commands = patients.add_subparsers(dest="patients_command", metavar="ACTION", required=True)
     find = patient_commands.add_parser("find", help="search by name, MRN or date of birth")
@@ -197,6 +203,40 @@ def cmd_patients(args: argparse.Namespace, url: str) -> int:
     return EXIT_OK
 
 
+def cmd_code(args: argparse.Namespace, url: str | None) -> int:
+    """Print the coded lines of a visit as JSON; malformed input exits 2 naming the field."""
+    from infusion_desk.billing.coding import CodingInputError, code_json
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE) from exc
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{args.file} is not JSON: {exc.msg} at line {exc.lineno}", EXIT_USAGE) from exc
+    catalog = None
+    payer_settings = None
+    if url is not None:
+        from infusion_desk.services.coding import clinic_coding_context
+
+        db = _open(url)
+        try:
+            clinic_catalog, payer_settings = clinic_coding_context(db)
+        finally:
+            db.dispose()
+        from infusion_desk.billing.coding import default_catalog
+
+        # The clinic's own catalog wins; codes it does not carry fall back to the shipped one.
+        catalog = {**default_catalog(), **clinic_catalog}
+    try:
+        result = code_json(payload, catalog=catalog, payer_settings=payer_settings)
+    except CodingInputError as exc:
+        raise CliError(f"invalid visit: {exc}", EXIT_USAGE) from exc
+    print(json.dumps(result, indent=2))
+    return EXIT_OK
+
+
 def cmd_gui(url: str) -> int:
     from infusion_desk.services.app import Services
     from infusion_desk.services.demo import generate_demo
@@ -226,8 +266,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    url = resolve_database_url(args.database_url)
     try:
+        if args.command == "code":
+            explicit = args.database_url or os.environ.get(DATABASE_URL_ENV)
+            return cmd_code(args, explicit)
+        url = resolve_database_url(args.database_url)
         if args.command is None:
             return cmd_gui(url)
         return COMMANDS[args.command](args, url)

@@ -10,7 +10,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "infusion_desk"
 
 FORBIDDEN = {
-    "billing": ("PySide6", "infusion_desk.ui", "infusion_desk.services", "sqlalchemy", "infusion_desk.models"),
+    "billing": (
+        "PySide6",
+        "infusion_desk.ui",
+        "infusion_desk.services",
+        "sqlalchemy",
+        "infusion_desk.models",
+    ),
     "models": ("PySide6", "infusion_desk.ui", "infusion_desk.services"),
     "services": ("PySide6", "infusion_desk.ui"),
     "ui": ("sqlalchemy", "infusion_desk.models.db"),

@@ -15,8 +15,12 @@ from infusion_desk.cli import main
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infusion_desk", *args], capture_output=True, text=True, env=env,
-        timeout=300, check=False,
+        [sys.executable, "-m", "infusion_desk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
 
 
@@ -30,8 +34,24 @@ def test_demo_then_find_a_patient_as_a_signed_in_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
-    assert main(["--database-url", url, "demo", "--patients", "15", "--months", "1",
-                 "--seed", "5", "--today", "2026-11-26"]) == 0
+    assert (
+        main(
+            [
+                "--database-url",
+                url,
+                "demo",
+                "--patients",
+                "15",
+                "--months",
+                "1",
+                "--seed",
+                "5",
+                "--today",
+                "2026-11-26",
+            ]
+        )
+        == 0
+    )
     assert "15 patients" in capsys.readouterr().out
 
     monkeypatch.delenv("INFUSION_DESK_USER", raising=False)

@@ -1,4 +1,4 @@
-"""Money coming back: remittances (835 or paper EOB), patient payments, statements, plans, denials, appeals."""
+"""Money coming back: remittances (835 or paper EOB), patient payments, statements, denials, appeals."""
 
 from __future__ import annotations
 

@@ -18,8 +18,12 @@ from infusion_desk.services.app import Services
 
 def _drug(price: Decimal) -> Drug:
     return Drug(
-        name="testdrug", hcpcs="J9999", billing_unit_amount=Decimal("0.5"), billing_unit="mg",
-        admin_class=AdminClass.THERAPEUTIC, unit_price=price,
+        name="testdrug",
+        hcpcs="J9999",
+        billing_unit_amount=Decimal("0.5"),
+        billing_unit="mg",
+        admin_class=AdminClass.THERAPEUTIC,
+        unit_price=price,
     )
 
 
@@ -51,8 +55,10 @@ def test_floats_and_hidden_rounding_are_refused(sqlite_services: Services) -> No
     with pytest.raises(sa.exc.StatementError, match="not 0.1"), sqlite_services.db.session() as session:
         session.add(ChargeMasterEntry(code="96365", description="x", charge=0.1))  # type: ignore[arg-type]
         session.flush()
-    with pytest.raises(sa.exc.StatementError, match="more than 2 decimal places"), \
-            sqlite_services.db.session() as session:
+    with (
+        pytest.raises(sa.exc.StatementError, match="more than 2 decimal places"),
+        sqlite_services.db.session() as session,
+    ):
         session.add(ChargeMasterEntry(code="96365", description="x", charge=Decimal("1.005")))
         session.flush()
     with sqlite_services.db.session() as session:
@@ -61,9 +67,17 @@ def test_floats_and_hidden_rounding_are_refused(sqlite_services: Services) -> No
 
 def _patient() -> Patient:
     return Patient(
-        mrn="DM1", first_name="Testy", last_name="Example", search_first="testy",
-        search_last="example", birth_date=date(1960, 1, 2), sex=Sex.FEMALE, address1="1 Demo St",
-        city="Springfield", state="IL", zip_code="62701",
+        mrn="DM1",
+        first_name="Testy",
+        last_name="Example",
+        search_first="testy",
+        search_last="example",
+        birth_date=date(1960, 1, 2),
+        sex=Sex.FEMALE,
+        address1="1 Demo St",
+        city="Springfield",
+        state="IL",
+        zip_code="62701",
     )
 
 
@@ -74,8 +88,9 @@ def test_timestamps_come_back_aware_in_utc(services: Services) -> None:
         patient = _patient()
         session.add(patient)
         session.flush()
-        session.add(Visit(patient_id=patient.id, date_of_service=date(2026, 3, 2),
-                          scheduled_start=chicago_morning))
+        session.add(
+            Visit(patient_id=patient.id, date_of_service=date(2026, 3, 2), scheduled_start=chicago_morning)
+        )
     with db.session() as session:
         stored = session.execute(sa.select(Visit.scheduled_start)).scalar_one()
     assert stored.tzinfo is not None
@@ -84,13 +99,20 @@ def test_timestamps_come_back_aware_in_utc(services: Services) -> None:
 
 
 def test_naive_timestamps_are_refused(sqlite_services: Services) -> None:
-    with pytest.raises(sa.exc.StatementError, match="timezone-aware"), \
-            sqlite_services.db.session() as session:
+    with (
+        pytest.raises(sa.exc.StatementError, match="timezone-aware"),
+        sqlite_services.db.session() as session,
+    ):
         patient = _patient()
         session.add(patient)
         session.flush()
-        session.add(Visit(patient_id=patient.id, date_of_service=date(2026, 3, 2),
-                          scheduled_start=datetime(2026, 3, 2, 9, 0)))  # noqa: DTZ001 - the point of the test
+        session.add(
+            Visit(
+                patient_id=patient.id,
+                date_of_service=date(2026, 3, 2),
+                scheduled_start=datetime(2026, 3, 2, 9, 0),  # noqa: DTZ001 - the point of the test
+            )
+        )
         session.flush()
     with sqlite_services.db.session() as session:
         assert session.execute(sa.select(sa.func.count(Patient.id))).scalar_one() == 0
@@ -102,5 +124,10 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_services: Se
         assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(sa.text("PRAGMA busy_timeout")).scalar() >= 5000
     with pytest.raises(sa.exc.IntegrityError), sqlite_services.db.session() as session:
-        session.add(Visit(patient_id=999, date_of_service=date(2026, 3, 2),
-                          scheduled_start=datetime(2026, 3, 2, 15, tzinfo=UTC)))
+        session.add(
+            Visit(
+                patient_id=999,
+                date_of_service=date(2026, 3, 2),
+                scheduled_start=datetime(2026, 3, 2, 15, tzinfo=UTC),
+            )
+        )

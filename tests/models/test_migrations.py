@@ -80,11 +80,21 @@ def test_sqlite_backup_is_a_consistent_copy_with_the_data(tmp_path: Path) -> Non
     try:
         upgrade(db)
         with db.session() as session:  # committed, still in the write-ahead log
-            session.add(Patient(
-                mrn="DM0000001", first_name="Testy", last_name="Example", search_first="testy",
-                search_last="example", birth_date=date(1960, 1, 2), sex=Sex.FEMALE,
-                address1="1 Demo St", city="Springfield", state="IL", zip_code="62701",
-            ))
+            session.add(
+                Patient(
+                    mrn="DM0000001",
+                    first_name="Testy",
+                    last_name="Example",
+                    search_first="testy",
+                    search_last="example",
+                    birth_date=date(1960, 1, 2),
+                    sex=Sex.FEMALE,
+                    address1="1 Demo St",
+                    city="Springfield",
+                    state="IL",
+                    zip_code="62701",
+                )
+            )
         copy = backup_sqlite(path, "test")
         assert copy.exists() and copy != path
         with sqlite3.connect(copy) as connection:

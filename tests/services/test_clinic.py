@@ -17,8 +17,14 @@ from infusion_desk.services.patients import PatientInput
 from tests.conftest import make_actor
 
 GOOD = ClinicDetails(
-    name="Test Infusion Center", npi="1234567893", tin="12-3456789", taxonomy="261qi0500x",
-    address1="1 Test Way", city="Springfield", state="IL", zip_code="62701",
+    name="Test Infusion Center",
+    npi="1234567893",
+    tin="12-3456789",
+    taxonomy="261qi0500x",
+    address1="1 Test Way",
+    city="Springfield",
+    state="IL",
+    zip_code="62701",
 )
 
 
@@ -39,7 +45,11 @@ def test_clinic_details_are_validated_and_saved(services: Services) -> None:
     saved = services.clinic.details()
     assert saved is not None
     assert (saved.name, saved.npi, saved.tin, saved.taxonomy) == (
-        "Test Infusion Center", "1234567893", "123456789", "261QI0500X")
+        "Test Infusion Center",
+        "1234567893",
+        "123456789",
+        "261QI0500X",
+    )
 
 
 def test_only_managers_change_clinic_settings(services: Services) -> None:
@@ -62,20 +72,44 @@ def test_provider_npi_must_be_valid_and_unique(services: Services) -> None:
 
 def test_orders_need_billable_icd10_codes(services: Services) -> None:
     manager = make_actor(services, Role.MANAGER)
-    patient = services.patients.register(manager, PatientInput(
-        first_name="Ada", last_name="Order", birth_date=date(1960, 1, 1), sex=Sex.FEMALE,
-        address1="1 Demo St", city="Springfield", state="IL", zip_code="62701"), date(2026, 11, 26))
+    patient = services.patients.register(
+        manager,
+        PatientInput(
+            first_name="Ada",
+            last_name="Order",
+            birth_date=date(1960, 1, 1),
+            sex=Sex.FEMALE,
+            address1="1 Demo St",
+            city="Springfield",
+            state="IL",
+            zip_code="62701",
+        ),
+        date(2026, 11, 26),
+    )
     provider = services.clinic.add_provider(manager, ProviderInput("Ann", "Ordering", "1245319599"))
     with services.db.session() as session:
-        drug = Drug(name="infliximab", hcpcs="J1745", billing_unit_amount=Decimal(10), billing_unit="mg",
-                    admin_class=AdminClass.COMPLEX_BIOLOGIC, unit_price=Decimal("60"))
+        drug = Drug(
+            name="infliximab",
+            hcpcs="J1745",
+            billing_unit_amount=Decimal(10),
+            billing_unit="mg",
+            admin_class=AdminClass.COMPLEX_BIOLOGIC,
+            unit_price=Decimal("60"),
+        )
         session.add(drug)
         session.flush()
         drug_id = drug.id
-    order = OrderInput(patient_id=patient, drug_id=drug_id, ordering_provider_id=provider,
-                       dose_amount="5", dose_unit="mg", dose_basis=DoseBasis.PER_KG,
-                       frequency="every 8 weeks", start_date=date(2026, 11, 1),
-                       diagnoses=("K50.9", "XYZ.1"))
+    order = OrderInput(
+        patient_id=patient,
+        drug_id=drug_id,
+        ordering_provider_id=provider,
+        dose_amount="5",
+        dose_unit="mg",
+        dose_basis=DoseBasis.PER_KG,
+        frequency="every 8 weeks",
+        start_date=date(2026, 11, 1),
+        diagnoses=("K50.9", "XYZ.1"),
+    )
     with pytest.raises(ValidationFailed) as caught:
         services.clinic.create_order(manager, order)
     messages = [f.message for f in caught.value.findings]

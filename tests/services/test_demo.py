@@ -28,9 +28,12 @@ TODAY = date(2026, 11, 26)
 
 def _names(services: Services) -> list[tuple[str, str, date]]:
     with services.db.session() as session:
-        return [tuple(r) for r in session.execute(  # type: ignore[misc]
-            sa.select(Patient.last_name, Patient.first_name, Patient.birth_date).order_by(Patient.id)
-        )]
+        return [
+            tuple(r)
+            for r in session.execute(  # type: ignore[misc]
+                sa.select(Patient.last_name, Patient.first_name, Patient.birth_date).order_by(Patient.id)
+            )
+        ]
 
 
 def test_demo_clinic_is_complete_and_valid(services: Services) -> None:
@@ -46,7 +49,10 @@ def test_demo_clinic_is_complete_and_valid(services: Services) -> None:
         codes = set(session.execute(sa.select(OrderDiagnosis.icd10_code)).scalars())
         assert codes and all(check_icd10(code) == () for code in codes)
         # Medicare patients are 65 or older; everyone has a primary policy.
-        assert session.execute(sa.select(sa.func.count(sa.distinct(InsurancePolicy.patient_id)))).scalar_one() == 40
+        assert (
+            session.execute(sa.select(sa.func.count(sa.distinct(InsurancePolicy.patient_id)))).scalar_one()
+            == 40
+        )
         assert session.execute(sa.select(sa.func.count(PriorAuthorization.id))).scalar_one() > 0
         # Past visits are documented and signed; future ones are only booked.
         past = session.execute(sa.select(Visit).where(Visit.date_of_service < TODAY)).scalars().all()

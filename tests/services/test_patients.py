@@ -17,8 +17,15 @@ TODAY = date(2026, 11, 26)
 
 def _input(first: str, last: str, born: date, **extra: object) -> PatientInput:
     return PatientInput(
-        first_name=first, last_name=last, birth_date=born, sex=Sex.FEMALE, address1="1 Demo Street",
-        city="Springfield", state="IL", zip_code="62701", **extra,  # type: ignore[arg-type]
+        first_name=first,
+        last_name=last,
+        birth_date=born,
+        sex=Sex.FEMALE,
+        address1="1 Demo Street",
+        city="Springfield",
+        state="IL",
+        zip_code="62701",
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -68,15 +75,24 @@ def test_a_rejected_registration_saves_nothing(services: Services, desk) -> None
 def test_policy_rules_termination_and_subscriber(services: Services, desk) -> None:  # type: ignore[no-untyped-def]
     patient = services.patients.register(desk, _input("Ada", "Lovelace", date(1950, 12, 10)), TODAY)
     payer_id = _payer(services)
-    bad_dates = PolicyInput(payer_id=payer_id, rank=PolicyRank.PRIMARY, member_id="DEMO1",
-                            effective_date=date(2026, 1, 1), termination_date=date(2025, 12, 31))
+    bad_dates = PolicyInput(
+        payer_id=payer_id,
+        rank=PolicyRank.PRIMARY,
+        member_id="DEMO1",
+        effective_date=date(2026, 1, 1),
+        termination_date=date(2025, 12, 31),
+    )
     with pytest.raises(ValidationFailed) as caught:
         services.patients.add_policy(desk, patient, bad_dates)
     assert {f.subject for f in caught.value.findings} == {"termination_date"}
 
     spouse_without_details = PolicyInput(
-        payer_id=payer_id, rank=PolicyRank.PRIMARY, member_id="DEMO2", effective_date=date(2026, 1, 1),
-        subscriber_relationship=SubscriberRelationship.SPOUSE, subscriber_first_name="Charles",
+        payer_id=payer_id,
+        rank=PolicyRank.PRIMARY,
+        member_id="DEMO2",
+        effective_date=date(2026, 1, 1),
+        subscriber_relationship=SubscriberRelationship.SPOUSE,
+        subscriber_first_name="Charles",
     )
     with pytest.raises(ValidationFailed) as caught:
         services.patients.add_policy(desk, patient, spouse_without_details)
@@ -86,9 +102,14 @@ def test_policy_rules_termination_and_subscriber(services: Services, desk) -> No
     assert services.patients.get(desk, patient).policies == ()
 
     good = PolicyInput(
-        payer_id=payer_id, rank=PolicyRank.PRIMARY, member_id="DEMO3", effective_date=date(2026, 1, 1),
-        subscriber_relationship=SubscriberRelationship.SPOUSE, subscriber_first_name="Charles",
-        subscriber_last_name="Lovelace", subscriber_birth_date=date(1948, 1, 1),
+        payer_id=payer_id,
+        rank=PolicyRank.PRIMARY,
+        member_id="DEMO3",
+        effective_date=date(2026, 1, 1),
+        subscriber_relationship=SubscriberRelationship.SPOUSE,
+        subscriber_first_name="Charles",
+        subscriber_last_name="Lovelace",
+        subscriber_birth_date=date(1948, 1, 1),
         subscriber_sex=Sex.MALE,
     )
     services.patients.add_policy(desk, patient, good)

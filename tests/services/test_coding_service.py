@@ -1,0 +1,75 @@
+"""Coding stored visits with the clinic's own catalog and payer settings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from infusion_desk.billing.coding import INITIAL_CODES
+from infusion_desk.models import Payer, Visit
+from infusion_desk.models.enums import PayerType, Role, VisitStatus
+from infusion_desk.services.app import Services
+from infusion_desk.services.coding import CodingService
+from infusion_desk.services.demo import generate_demo
+from tests.conftest import make_actor
+
+TODAY = date(2026, 11, 26)
+
+
+def test_every_documented_demo_visit_codes_with_one_initial_and_explanations(services: Services) -> None:
+    generate_demo(services.db, patients=30, months=2, seed=11, today=TODAY)
+    biller = services.auth.sign_in("biller", "demo")
+    coding = CodingService(services.db)
+    with services.db.session() as session:
+        visit_ids = (
+            session.execute(
+                sa.select(Visit.id).where(Visit.status == VisitStatus.COMPLETED).order_by(Visit.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert visit_ids
+    for visit_id in visit_ids:
+        result = coding.code(biller, visit_id)
+        codes = [line.code for line in result.lines]
+        assert sum(code in INITIAL_CODES for code in codes) == 1, (visit_id, codes, result.warnings)
+        assert codes[0] in INITIAL_CODES | {"96372", "96401"}, codes
+        assert any(code[0] in "JQ" for code in codes)
+        assert all(line.explanation.startswith(line.code) for line in result.lines)
+
+
+def test_payer_settings_stored_in_the_database_change_the_codes(services: Services) -> None:
+    generate_demo(services.db, patients=60, months=1, seed=5, today=TODAY)
+    biller = services.auth.sign_in("biller", "demo")
+    coding = CodingService(services.db)
+    with services.db.session() as session:
+        # A commercial patient's infliximab visit (complex biologic).
+        row = session.execute(
+            sa.text(
+                "SELECT v.id, p.id FROM visit v JOIN insurance_policy ip ON ip.patient_id = v.patient_id "
+                "AND ip.rank = 'primary' JOIN payer p ON p.id = ip.payer_id "
+                "JOIN physician_order o ON o.id = v.order_id JOIN drug d ON d.id = o.drug_id "
+                "WHERE v.status = 'completed' AND d.admin_class = 'complex_biologic' "
+                "AND p.payer_type = 'commercial' ORDER BY v.id LIMIT 1"
+            )
+        ).one()
+    visit_id, payer_id = row
+    before = {line.code for line in coding.code(biller, visit_id).lines}
+    assert "96413" in before
+    with services.db.session() as session:
+        payer = session.get(Payer, payer_id)
+        assert payer is not None and payer.payer_type is PayerType.COMMERCIAL
+        payer.coding_settings = {"complex_biologic_admin": "therapeutic"}
+    after = {line.code for line in coding.code(biller, visit_id).lines}
+    assert "96365" in after and "96413" not in after
+
+
+def test_front_desk_cannot_code(services: Services) -> None:
+    import pytest
+
+    from infusion_desk.services.errors import PermissionDenied
+
+    desk = make_actor(services, Role.FRONT_DESK)
+    with pytest.raises(PermissionDenied):
+        CodingService(services.db).code(desk, 1)
