@@ -114,7 +114,7 @@ def secondary_hydration_units(minutes: int) -> int:
 
 
 def _clock(moment: datetime) -> str:
-    return moment.strftime("%H:%M")
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def _hours_explanation(
@@ -993,42 +993,48 @@ def _detail(explanation: str) -> str:
     return explanation.partition(": ")[2] if ": " in explanation else explanation
 
 
-def _merge(entries: list[tuple[tuple[Any, ...], ServiceLine]]) -> list[ServiceLine]:
+def _merge(
+    entries: list[tuple[tuple[Any, ...], ServiceLine]], pointers: tuple[int, ...]
+) -> list[ServiceLine]:
     """Sort lines as billed and merge lines with the same code and modifiers (units summed)."""
-    merged: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], ServiceLine, list[str]]] = {}
-    for key, line in sorted(entries, key=lambda e: _sortable(e[0])):
+    merged: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+    for _key, line in sorted(entries, key=lambda e: e[0]):
         identity = (line.code, line.modifiers)
         detail = _detail(line.explanation)
-        if identity not in merged:
-            merged[identity] = (key, line, [detail] if detail else [])
+        slot = merged.get(identity)
+        if slot is None:
+            merged[identity] = [
+                line,
+                line.units,
+                list(line.administrations),
+                [detail] if detail else [],
+                line.ndc,
+            ]
             continue
-        first_key, existing, details = merged[identity]
+        slot[1] += line.units
+        slot[2].extend(a for a in line.administrations if a not in slot[2])
         if detail:
-            details.append(detail)
-        merged[identity] = (
-            first_key,
-            replace(
-                existing,
-                units=existing.units + line.units,
-                administrations=tuple(dict.fromkeys(existing.administrations + line.administrations)),
-                ndc=existing.ndc or line.ndc,
-            ),
-            details,
-        )
+            slot[3].append(detail)
+        slot[4] = slot[4] or line.ndc
     result = []
-    for _key, line, details in sorted(merged.values(), key=lambda e: _sortable(e[0])):
-        if line.units <= 0:
+    for first, units, administrations, details, ndc in merged.values():
+        if units <= 0:
             continue
-        modifiers = "-" + "-".join(line.modifiers) if line.modifiers else ""
+        modifiers = "-" + "-".join(first.modifiers) if first.modifiers else ""
         result.append(
-            replace(line, explanation=f"{line.code}{modifiers} x{line.units}: {'; '.join(details)}")
+            ServiceLine(
+                code=first.code,
+                units=units,
+                modifiers=first.modifiers,
+                administrations=tuple(administrations),
+                explanation=f"{first.code}{modifiers} x{units}: {'; '.join(details)}",
+                diagnosis_pointers=pointers,
+                ndc=ndc,
+                ndc_quantity=first.ndc_quantity,
+                ndc_unit=first.ndc_unit,
+            )
         )
     return result
-
-
-def _sortable(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Make keys comparable: datetimes become ISO strings so naive and aware never meet."""
-    return tuple(k.isoformat() if isinstance(k, datetime) else k for k in key)
 
 
 def code_visit(
@@ -1087,9 +1093,8 @@ def code_visit(
     _code_drugs(visit, invalid, catalog, payer, out)
     _code_fluids(visit, invalid, catalog, payer, out)
 
-    lines = _merge(out.lines)
     pointers = tuple(range(1, min(4, len(visit.diagnoses)) + 1))
-    lines = [replace(line, diagnosis_pointers=pointers) for line in lines]
+    lines = _merge(out.lines, pointers)
     _edits(lines, tables or CodingTables(), out)
     return CodingResult(tuple(lines), tuple(out.warnings))
 

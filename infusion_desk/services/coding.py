@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,8 +28,8 @@ from infusion_desk.models import (
     Administration,
     Drug,
     InsurancePolicy,
+    OrderDiagnosis,
     Payer,
-    PhysicianOrder,
     Setting,
     Visit,
 )
@@ -78,25 +79,16 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return None if moment is None else moment.astimezone(zone).replace(tzinfo=None)
 
 
-def visit_input(session: Session, visit: Visit, zone: ZoneInfo) -> tuple[VisitInput, Payer | None]:
-    """Build the coding engine's input from a stored visit (times in the clinic's local time)."""
-    policy = session.execute(
-        sa.select(InsurancePolicy)
-        .where(InsurancePolicy.patient_id == visit.patient_id, InsurancePolicy.rank == PolicyRank.PRIMARY)
-        .order_by(InsurancePolicy.effective_date.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    payer = session.get(Payer, policy.payer_id) if policy is not None else None
-    diagnoses: tuple[str, ...] = ()
-    if visit.order_id is not None:
-        order = session.get(PhysicianOrder, visit.order_id)
-        if order is not None:
-            diagnoses = tuple(d.icd10_code for d in order.diagnoses)
+def build_visit_input(
+    visit: Visit, payer: Payer | None, diagnoses: tuple[str, ...], zone: ZoneInfo
+) -> VisitInput:
+    """The coding engine's input for a loaded visit (times in the clinic's local time)."""
     administrations = []
     for admin in visit.administrations:
         start = _local(admin.start_at, zone)
         if start is None:
             continue
+        unit = admin.dose_unit
         administrations.append(
             AdministrationInput(
                 id=str(admin.id), method=admin.method.value, start=start,
@@ -108,14 +100,13 @@ def visit_input(session: Session, visit: Visit, zone: ZoneInfo) -> tuple[VisitIn
                     for p in admin.interruptions
                     if p.resumed_at is not None
                 ),
-                dose=Amount(admin.dose_amount, admin.dose_unit) if admin.dose_amount is not None
-                and admin.dose_unit else None,
-                waste=Amount(admin.waste_amount, admin.dose_unit) if admin.waste_amount is not None
-                and admin.dose_unit else None,
+                dose=Amount(admin.dose_amount, unit) if admin.dose_amount is not None and unit else None,
+                waste=Amount(admin.waste_amount, unit) if admin.waste_amount is not None and unit else None,
                 bags=tuple(BagHung(b["hcpcs"], b["volume_ml"]) for b in admin.bags_hung or ()),
                 ndc=admin.ndc, flags=tuple(admin.flags or ()),
             )
         )
+    ids = {a.id for a in administrations}
     primary = next((str(a.id) for a in visit.administrations if a.is_primary_reason), None)
     em = (
         EvaluationAndManagement(visit.em_code, visit.em_separately_identifiable)
@@ -123,15 +114,78 @@ def visit_input(session: Session, visit: Visit, zone: ZoneInfo) -> tuple[VisitIn
     )
     payer_input = PayerInput(_payer_type(payer.payer_type) if payer else "commercial",
                              payer.name if payer else None)
-    return (
-        VisitInput(
-            payer=payer_input, date_of_service=visit.date_of_service,
-            administrations=tuple(administrations), diagnoses=diagnoses,
-            primary_reason=primary if any(a.id == primary for a in administrations) else None,
-            evaluation_and_management=em,
-        ),
-        payer,
+    return VisitInput(
+        payer=payer_input, date_of_service=visit.date_of_service,
+        administrations=tuple(administrations), diagnoses=diagnoses,
+        primary_reason=primary if primary in ids else None,
+        evaluation_and_management=em,
     )
+
+
+@dataclass(frozen=True)
+class LoadedVisit:
+    visit: Visit
+    payer: Payer | None
+    diagnoses: tuple[str, ...]
+
+
+def load_visits_for_coding(session: Session, where: sa.ColumnElement[bool]) -> list[LoadedVisit]:
+    """Visits matching ``where`` with everything coding needs, in a fixed number of queries."""
+    visits = session.execute(
+        sa.select(Visit).where(where).order_by(Visit.id).options(
+            selectinload(Visit.administrations).selectinload(Administration.interruptions),
+            selectinload(Visit.administrations).selectinload(Administration.drug),
+        )
+    ).scalars().all()
+    patient_ids = {v.patient_id for v in visits}
+    order_ids = {v.order_id for v in visits if v.order_id is not None}
+    payers = {p.id: p for p in session.execute(sa.select(Payer)).scalars()}
+    primary_payer: dict[int, int] = {}
+    for chunk in _chunks(sorted(patient_ids)):
+        for patient_id, payer_id in session.execute(
+            sa.select(InsurancePolicy.patient_id, InsurancePolicy.payer_id)
+            .where(InsurancePolicy.patient_id.in_(chunk), InsurancePolicy.rank == PolicyRank.PRIMARY)
+            .order_by(InsurancePolicy.effective_date)
+        ):
+            primary_payer[patient_id] = payer_id
+    diagnoses: dict[int, list[str]] = {}
+    for chunk in _chunks(sorted(order_ids)):
+        for order_id, code in session.execute(
+            sa.select(OrderDiagnosis.order_id, OrderDiagnosis.icd10_code)
+            .where(OrderDiagnosis.order_id.in_(chunk))
+            .order_by(OrderDiagnosis.order_id, OrderDiagnosis.sequence)
+        ):
+            diagnoses.setdefault(order_id, []).append(code)
+    return [
+        LoadedVisit(
+            visit,
+            payers.get(primary_payer.get(visit.patient_id, -1)),
+            tuple(diagnoses.get(visit.order_id or -1, ())),
+        )
+        for visit in visits
+    ]
+
+
+def _chunks(values: list[int], size: int = 900) -> list[list[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def code_loaded(
+    loaded: list[LoadedVisit], catalog: Mapping[str, DrugInfo], zone: ZoneInfo
+) -> list[CodingResult]:
+    """Code visits already loaded (pure apart from reading the loaded objects)."""
+    tables = reference_tables()
+    settings: dict[int | None, PayerSettings] = {}
+    results = []
+    for item in loaded:
+        payer = item.payer
+        key = payer.id if payer else None
+        data = build_visit_input(item.visit, payer, item.diagnoses, zone)
+        if key not in settings:
+            stored = payer.coding_settings if payer else {}
+            settings[key] = PayerSettings.from_mapping(data.payer.type, stored)
+        results.append(code_visit(data, catalog, settings[key], tables))
+    return results
 
 
 class CodingService:
@@ -150,7 +204,5 @@ class CodingService:
             )
             if visit is None:
                 raise NotFound(f"Visit {visit_id} no longer exists.")
-            zone = clinic_timezone(session)
-            data, payer = visit_input(session, visit, zone)
-            settings = PayerSettings.from_mapping(data.payer.type, payer.coding_settings if payer else {})
-            return code_visit(data, load_catalog(session), settings, reference_tables())
+            (loaded,) = load_visits_for_coding(session, Visit.id == visit.id)
+            return code_loaded([loaded], load_catalog(session), clinic_timezone(session))[0]
