@@ -53,9 +53,11 @@ from infusion_desk.models.visits import (
     Administration,
     AdministrationInterruption,
     CodedLine,
+    CodedLineHistory,
     Intervention,
     Reaction,
     Visit,
+    VisitAddendum,
     VitalSign,
 )
 
@@ -63,10 +65,10 @@ __all__ = [
     "Adjustment", "Administration", "AdministrationInterruption", "Appeal", "Attachment",
     "AuditEvent", "AuthorizationCode", "Base", "Chair", "ChargeMasterEntry", "Claim",
     "ClaimAcknowledgement", "ClaimBatch", "ClaimDiagnosis", "ClaimLine", "ClaimStatusEvent",
-    "ClearinghouseProfile", "Clinic", "CodedLine", "CollectionNote", "ControlNumber",
+    "ClearinghouseProfile", "Clinic", "CodedLine", "CodedLineHistory", "CollectionNote", "ControlNumber",
     "DenialWorkItem", "Drug", "DrugNdc", "EligibilityCheck", "FeeScheduleEntry", "InboundFile",
     "InsurancePolicy", "Intervention", "OrderDiagnosis", "Patient", "PatientPayment", "Payer",
     "PaymentAllocation", "PaymentPlan", "PhysicianOrder", "PriorAuthorization", "Provider",
     "ProviderAdjustment", "Reaction", "Remittance", "RemittanceClaim", "RemittanceLine",
-    "Setting", "Statement", "User", "Visit", "VitalSign",
+    "Setting", "Statement", "User", "Visit", "VisitAddendum", "VitalSign",
 ]

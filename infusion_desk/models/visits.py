@@ -175,3 +175,31 @@ class CodedLine(Base):
     override_reason: Mapped[str | None] = mapped_column(sa.Text)
     overridden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
     overridden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class VisitAddendum(Base):
+    """A change to a signed visit's documentation: who, when, why, and what it was before."""
+
+    __tablename__ = "visit_addendum"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class CodedLineHistory(Base):
+    """A coder's override of a proposed line, kept so the change can be reviewed."""
+
+    __tablename__ = "coded_line_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    before: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

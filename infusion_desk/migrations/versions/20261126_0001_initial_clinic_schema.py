@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:15:47.684795
+Create Date: 2026-11-26 20:33:03.035339
 """
 
 from collections.abc import Sequence
@@ -631,6 +631,36 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_coded_line')),
     sa.UniqueConstraint('visit_id', 'sequence', name=op.f('uq_coded_line_visit_id_sequence'))
     )
+    op.create_table('coded_line_history',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('after', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_coded_line_history_user_id_app_user')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_coded_line_history_visit_id_visit'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coded_line_history'))
+    )
+    with op.batch_alter_table('coded_line_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coded_line_history_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('visit_addendum',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_visit_addendum_user_id_app_user')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_visit_addendum_visit_id_visit'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_addendum'))
+    )
+    with op.batch_alter_table('visit_addendum', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visit_addendum_visit_id'), ['visit_id'], unique=False)
+
     op.create_table('vital_sign',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Integer(), nullable=False),
@@ -931,6 +961,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_vital_sign_visit_id'))
 
     op.drop_table('vital_sign')
+    with op.batch_alter_table('visit_addendum', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visit_addendum_visit_id'))
+
+    op.drop_table('visit_addendum')
+    with op.batch_alter_table('coded_line_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coded_line_history_visit_id'))
+
+    op.drop_table('coded_line_history')
     op.drop_table('coded_line')
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_claim_visit_id'))
