@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from infusion_desk.billing import validation
 from infusion_desk.billing.coding import CodingResult, code_visit
 from infusion_desk.billing.coding_input import (
     AdministrationInput,
@@ -24,8 +26,12 @@ from infusion_desk.billing.coding_input import (
     VisitInput,
 )
 from infusion_desk.billing.edits import reference_tables
+from infusion_desk.billing.findings import error
+from infusion_desk.billing.money import quantity
 from infusion_desk.models import (
     Administration,
+    CodedLine,
+    CodedLineHistory,
     Drug,
     InsurancePolicy,
     OrderDiagnosis,
@@ -33,10 +39,12 @@ from infusion_desk.models import (
     Setting,
     Visit,
 )
+from infusion_desk.models.base import utcnow
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import PayerType, PolicyRank
+from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
-from infusion_desk.services.errors import NotFound
+from infusion_desk.services.errors import NotFound, ValidationFailed
 
 DEFAULT_TIMEZONE = "America/Chicago"
 
@@ -45,9 +53,14 @@ def load_catalog(session: Session) -> dict[str, DrugInfo]:
     drugs = session.execute(sa.select(Drug).options(selectinload(Drug.ndcs))).scalars()
     return {
         drug.hcpcs: DrugInfo(
-            hcpcs=drug.hcpcs, name=drug.name, unit_amount=drug.billing_unit_amount,
-            unit=drug.billing_unit, up_to=drug.billing_unit_up_to, admin_class=drug.admin_class.value,
-            single_dose_container=drug.single_dose_container, ndcs=tuple(n.ndc for n in drug.ndcs),
+            hcpcs=drug.hcpcs,
+            name=drug.name,
+            unit_amount=drug.billing_unit_amount,
+            unit=drug.billing_unit,
+            up_to=drug.billing_unit_up_to,
+            admin_class=drug.admin_class.value,
+            single_dose_container=drug.single_dose_container,
+            ndcs=tuple(n.ndc for n in drug.ndcs),
         )
         for drug in drugs
     }
@@ -91,10 +104,17 @@ def build_visit_input(
         unit = admin.dose_unit
         administrations.append(
             AdministrationInput(
-                id=str(admin.id), method=admin.method.value, start=start,
-                hcpcs=admin.hcpcs, drug=admin.drug.name if admin.drug else None,
-                admin_class=admin.admin_class.value, route=admin.route, site=admin.iv_site or "",
-                encounter=admin.encounter, bag=admin.bag, stop=_local(admin.stop_at, zone),
+                id=str(admin.id),
+                method=admin.method.value,
+                start=start,
+                hcpcs=admin.hcpcs,
+                drug=admin.drug.name if admin.drug else None,
+                admin_class=admin.admin_class.value,
+                route=admin.route,
+                site=admin.iv_site or "",
+                encounter=admin.encounter,
+                bag=admin.bag,
+                stop=_local(admin.stop_at, zone),
                 interruptions=tuple(
                     Interval(_local(p.paused_at, zone), _local(p.resumed_at, zone))  # type: ignore[arg-type]
                     for p in admin.interruptions
@@ -103,20 +123,21 @@ def build_visit_input(
                 dose=Amount(admin.dose_amount, unit) if admin.dose_amount is not None and unit else None,
                 waste=Amount(admin.waste_amount, unit) if admin.waste_amount is not None and unit else None,
                 bags=tuple(BagHung(b["hcpcs"], b["volume_ml"]) for b in admin.bags_hung or ()),
-                ndc=admin.ndc, flags=tuple(admin.flags or ()),
+                ndc=admin.ndc,
+                flags=tuple(admin.flags or ()),
             )
         )
     ids = {a.id for a in administrations}
     primary = next((str(a.id) for a in visit.administrations if a.is_primary_reason), None)
-    em = (
-        EvaluationAndManagement(visit.em_code, visit.em_separately_identifiable)
-        if visit.em_code else None
+    em = EvaluationAndManagement(visit.em_code, visit.em_separately_identifiable) if visit.em_code else None
+    payer_input = PayerInput(
+        _payer_type(payer.payer_type) if payer else "commercial", payer.name if payer else None
     )
-    payer_input = PayerInput(_payer_type(payer.payer_type) if payer else "commercial",
-                             payer.name if payer else None)
     return VisitInput(
-        payer=payer_input, date_of_service=visit.date_of_service,
-        administrations=tuple(administrations), diagnoses=diagnoses,
+        payer=payer_input,
+        date_of_service=visit.date_of_service,
+        administrations=tuple(administrations),
+        diagnoses=diagnoses,
         primary_reason=primary if primary in ids else None,
         evaluation_and_management=em,
     )
@@ -131,12 +152,19 @@ class LoadedVisit:
 
 def load_visits_for_coding(session: Session, where: sa.ColumnElement[bool]) -> list[LoadedVisit]:
     """Visits matching ``where`` with everything coding needs, in a fixed number of queries."""
-    visits = session.execute(
-        sa.select(Visit).where(where).order_by(Visit.id).options(
-            selectinload(Visit.administrations).selectinload(Administration.interruptions),
-            selectinload(Visit.administrations).selectinload(Administration.drug),
+    visits = (
+        session.execute(
+            sa.select(Visit)
+            .where(where)
+            .order_by(Visit.id)
+            .options(
+                selectinload(Visit.administrations).selectinload(Administration.interruptions),
+                selectinload(Visit.administrations).selectinload(Administration.drug),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     patient_ids = {v.patient_id for v in visits}
     order_ids = {v.order_id for v in visits if v.order_id is not None}
     payers = {p.id: p for p in session.execute(sa.select(Payer)).scalars()}
@@ -198,11 +226,201 @@ class CodingService:
             actor.require(Permission.CODE_VISIT)
         with self._db.session() as session:
             visit = session.get(
-                Visit, visit_id,
-                options=[selectinload(Visit.administrations).selectinload(Administration.interruptions),
-                         selectinload(Visit.administrations).selectinload(Administration.drug)],
+                Visit,
+                visit_id,
+                options=[
+                    selectinload(Visit.administrations).selectinload(Administration.interruptions),
+                    selectinload(Visit.administrations).selectinload(Administration.drug),
+                ],
             )
             if visit is None:
                 raise NotFound(f"Visit {visit_id} no longer exists.")
             (loaded,) = load_visits_for_coding(session, Visit.id == visit.id)
             return code_loaded([loaded], load_catalog(session), clinic_timezone(session))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    """A line as the coder sees it: what the engine proposed, and any override on top."""
+
+    sequence: int
+    code: str
+    units: Decimal
+    modifiers: tuple[str, ...]
+    explanation: str
+    administrations: tuple[int, ...]
+    overridden: bool
+    override_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitReview:
+    visit_id: int
+    lines: tuple[ReviewLine, ...]
+    warnings: tuple[str, ...]
+    coded: bool
+
+
+def _review_lines(rows: list[CodedLine]) -> tuple[ReviewLine, ...]:
+    return tuple(
+        ReviewLine(
+            row.sequence,
+            row.code,
+            row.units,
+            tuple(row.modifiers),
+            row.explanation,
+            tuple(row.administration_ids),
+            row.overridden,
+            row.override_reason,
+        )
+        for row in sorted(rows, key=lambda r: r.sequence)
+    )
+
+
+class CoderReviewService:
+    """A biller reviews a visit's lines, overrides one with a reason, and marks the visit coded."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def review(self, actor: Actor, visit_id: int) -> VisitReview:
+        """The visit's lines: the engine's proposal, refreshed unless a coder already overrode lines."""
+        actor.require(Permission.CODE_VISIT)
+        with self._db.session() as session:
+            visit = session.get(Visit, visit_id)
+            if visit is None:
+                raise NotFound(f"Visit {visit_id} no longer exists.")
+            (loaded,) = load_visits_for_coding(session, Visit.id == visit_id)
+            result = code_loaded([loaded], load_catalog(session), clinic_timezone(session))[0]
+            rows = list(visit.coded_lines)
+            if visit.coded_at is None and not any(row.overridden for row in rows):
+                for row in rows:
+                    session.delete(row)
+                session.flush()
+                rows = [
+                    CodedLine(
+                        visit_id=visit.id,
+                        sequence=index,
+                        code=line.code,
+                        units=Decimal(line.units),
+                        modifiers=list(line.modifiers),
+                        diagnosis_pointers=list(line.diagnosis_pointers),
+                        administration_ids=[int(i) for i in line.administrations],
+                        ndc=line.ndc,
+                        explanation=line.explanation,
+                    )
+                    for index, line in enumerate(result.lines, start=1)
+                ]
+                session.add_all(rows)
+                session.flush()
+            audit.record(session, actor, "view", "coding", visit.id, patient_id=visit.patient_id)
+            return VisitReview(
+                visit.id,
+                _review_lines(rows),
+                tuple(w.message for w in result.warnings),
+                visit.coded_at is not None,
+            )
+
+    def override(
+        self,
+        actor: Actor,
+        visit_id: int,
+        sequence: int,
+        *,
+        code: str | None = None,
+        units: str | None = None,
+        modifiers: tuple[str, ...] | None = None,
+        reason: str,
+    ) -> None:
+        """Change one line; the reason and the line before and after are kept in its history."""
+        actor.require(Permission.CODE_VISIT)
+        if not reason.strip():
+            raise ValidationFailed([error("REASON", "Give the reason for overriding the line.", "reason")])
+        findings = list(validation.check_hcpcs(code, "code")) if code is not None else []
+        new_units: Decimal | None = None
+        if units is not None:
+            try:
+                new_units = quantity(units.strip())
+                if new_units <= 0 or new_units != new_units.to_integral_value():
+                    findings.append(error("UNITS", "Units must be a whole number above zero.", "units"))
+            except ValueError:
+                findings.append(error("UNITS", f"Units {units!r} is not a number.", "units"))
+        for modifier in modifiers or ():
+            if len(modifier) != 2 or not modifier.isalnum():
+                findings.append(
+                    error("MODIFIER", f"Modifier {modifier!r} must be two letters or digits.", "modifiers")
+                )
+        if findings:
+            raise ValidationFailed(findings)
+        with self._db.session() as session:
+            visit = session.get(Visit, visit_id)
+            if visit is None:
+                raise NotFound(f"Visit {visit_id} no longer exists.")
+            if visit.coded_at is not None:
+                raise ValidationFailed(
+                    [error("CODED", "This visit is marked coded; reopen it first.", "visit")]
+                )
+            row = next((r for r in visit.coded_lines if r.sequence == sequence), None)
+            if row is None:
+                raise NotFound(f"Line {sequence} is not on this visit; refresh the review.")
+            before = {"code": row.code, "units": str(row.units), "modifiers": list(row.modifiers)}
+            if code is not None:
+                row.code = validation.normalize_hcpcs(code)
+            if new_units is not None:
+                row.units = new_units
+            if modifiers is not None:
+                row.modifiers = [m.upper() for m in modifiers]
+            after = {"code": row.code, "units": str(row.units), "modifiers": list(row.modifiers)}
+            row.overridden = True
+            row.override_reason = reason.strip()
+            row.overridden_by_id = actor.user_id
+            row.overridden_at = utcnow()
+            session.add(
+                CodedLineHistory(
+                    visit_id=visit.id,
+                    sequence=sequence,
+                    at=row.overridden_at,
+                    user_id=actor.user_id,
+                    reason=reason.strip(),
+                    before=before,
+                    after=after,
+                )
+            )
+            audit.record(
+                session,
+                actor,
+                "override",
+                "coded_line",
+                f"{visit.id}:{sequence}",
+                patient_id=visit.patient_id,
+                detail={"before": before, "after": after},
+            )
+
+    def history(self, actor: Actor, visit_id: int) -> list[CodedLineHistory]:
+        actor.require(Permission.CODE_VISIT)
+        with self._db.session() as session:
+            return list(
+                session.execute(
+                    sa.select(CodedLineHistory)
+                    .where(CodedLineHistory.visit_id == visit_id)
+                    .order_by(CodedLineHistory.at, CodedLineHistory.id)
+                ).scalars()
+            )
+
+    def mark_coded(self, actor: Actor, visit_id: int) -> None:
+        actor.require(Permission.CODE_VISIT)
+        with self._db.session() as session:
+            visit = session.get(Visit, visit_id)
+            if visit is None:
+                raise NotFound(f"Visit {visit_id} no longer exists.")
+            if visit.signed_at is None:
+                raise ValidationFailed(
+                    [error("UNSIGNED", "The nurse has not signed this visit yet.", "visit")]
+                )
+            if not visit.coded_lines:
+                raise ValidationFailed(
+                    [error("NO_LINES", "Review the lines before marking the visit coded.", "lines")]
+                )
+            visit.coded_at = utcnow()
+            visit.coded_by_id = actor.user_id
+            audit.record(session, actor, "mark_coded", "visit", visit.id, patient_id=visit.patient_id)

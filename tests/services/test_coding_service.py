@@ -73,3 +73,43 @@ def test_front_desk_cannot_code(services: Services) -> None:
     desk = make_actor(services, Role.FRONT_DESK)
     with pytest.raises(PermissionDenied):
         CodingService(services.db).code(desk, 1)
+
+
+def test_coder_reviews_overrides_with_a_reason_and_marks_coded(services: Services) -> None:
+    import pytest
+
+    from infusion_desk.services.coding import CoderReviewService
+    from infusion_desk.services.errors import ValidationFailed
+
+    generate_demo(services.db, patients=10, months=1, seed=3, today=TODAY)
+    biller = services.auth.sign_in("biller", "demo")
+    review = CoderReviewService(services.db)
+    with services.db.session() as session:
+        visit_id = session.execute(
+            sa.select(Visit.id).where(Visit.status == VisitStatus.COMPLETED).order_by(Visit.id).limit(1)
+        ).scalar_one()
+    proposed = review.review(biller, visit_id)
+    assert proposed.lines and not proposed.coded
+    first = proposed.lines[0]
+    assert first.code in INITIAL_CODES and first.explanation.startswith(first.code)
+
+    with pytest.raises(ValidationFailed, match="reason"):
+        review.override(biller, visit_id, first.sequence, units="2", reason="  ")
+    with pytest.raises(ValidationFailed) as caught:
+        review.override(biller, visit_id, first.sequence, code="9641", units="1.5", reason="typo")
+    assert {f.subject for f in caught.value.findings} == {"code", "units"}
+
+    review.override(biller, visit_id, first.sequence, modifiers=("XU",), reason="Second site documented")
+    after = review.review(biller, visit_id)
+    line = after.lines[0]
+    assert line.modifiers == ("XU",) and line.overridden and line.override_reason == "Second site documented"
+    # The override survives a later review: the engine does not overwrite a coder's work.
+    assert review.review(biller, visit_id).lines[0].modifiers == ("XU",)
+    (entry,) = review.history(biller, visit_id)
+    assert entry.before["modifiers"] == [] and entry.after["modifiers"] == ["XU"]
+
+    review.mark_coded(biller, visit_id)
+    assert review.review(biller, visit_id).coded
+    with pytest.raises(ValidationFailed, match="marked coded"):
+        review.override(biller, visit_id, first.sequence, units="2", reason="late change")
+    assert [v.id for v in services.visits.awaiting_coding(biller)].count(visit_id) == 0
