@@ -210,6 +210,18 @@ def _running(admin: AdministrationInput, stop: datetime) -> tuple[Interval, ...]
     return tuple(p for p in pieces if p.stop > p.start)
 
 
+def _union(intervals: Iterable[Interval]) -> tuple[Interval, ...]:
+    """Merge overlapping stretches (drugs mixed in one bag ran as one infusion)."""
+    merged: list[Interval] = []
+    for piece in sorted(intervals, key=lambda i: i.start):
+        if merged and piece.start <= merged[-1].stop:
+            if piece.stop > merged[-1].stop:
+                merged[-1] = Interval(merged[-1].start, piece.stop)
+        else:
+            merged.append(piece)
+    return tuple(merged)
+
+
 def _minutes(intervals: Iterable[Interval]) -> int:
     return int(sum(((i.stop - i.start) for i in intervals), timedelta()).total_seconds() // 60)
 
@@ -308,8 +320,9 @@ def _normalise(
         drugs = [m for m in members if m.tier < Tier.HYDRATION] or members
         start = min(m.start for m in members)
         stop = max(m.stop for m in members)
+        running = _union(i for m in members for i in m.running)
+        minutes = _minutes(running)
         longest = max(members, key=lambda m: m.minutes)
-        minutes = longest.minutes
         tier = min(m.tier for m in members)
         kind = Kind.PUSH if minutes <= 15 and tier < Tier.HYDRATION else longest.kind
         services.append(
@@ -325,7 +338,7 @@ def _normalise(
                 hcpcs=frozenset().union(*(m.hcpcs for m in drugs)),
                 name=" + ".join(m.name for m in drugs),
                 flags=frozenset().union(*(m.flags for m in members)),
-                running=longest.running,
+                running=running,
                 order=min(m.order for m in members),
             )
         )
@@ -1045,6 +1058,8 @@ def code_visit(
 ) -> CodingResult:
     """Code one visit: administration lines, E/M, drug lines with units and JW/JZ, fluid lines."""
     out = _Builder()
+    # The order administrations are listed in must not matter: ties are broken by id.
+    visit = replace(visit, administrations=tuple(sorted(visit.administrations, key=lambda a: (a.start, a.id))))
     services, invalid = _normalise(visit, catalog, payer, out)
     billed_admin = _code_administrations(services, visit, payer, out)
 
