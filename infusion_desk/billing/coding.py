@@ -1059,7 +1059,8 @@ def code_visit(
     """Code one visit: administration lines, E/M, drug lines with units and JW/JZ, fluid lines."""
     out = _Builder()
     # The order administrations are listed in must not matter: ties are broken by id.
-    visit = replace(visit, administrations=tuple(sorted(visit.administrations, key=lambda a: (a.start, a.id))))
+    ordered = tuple(sorted(visit.administrations, key=lambda a: (a.start, a.id)))
+    visit = replace(visit, administrations=ordered)
     services, invalid = _normalise(visit, catalog, payer, out)
     billed_admin = _code_administrations(services, visit, payer, out)
 
