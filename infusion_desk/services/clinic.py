@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from infusion_desk.billing import validation
 from infusion_desk.billing.findings import Finding, error
@@ -42,6 +43,26 @@ class ClinicDetails:
     phone: str | None = None
     place_of_service: str = "11"
     is_demo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DrugChoice:
+    """A catalog drug as pickers list it."""
+
+    id: int
+    name: str
+    brand_name: str | None
+    hcpcs: str
+    billing_unit: str
+    default_method: str
+    default_route: str
+    single_dose_container: bool
+    ndcs: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        brand = f" ({self.brand_name})" if self.brand_name else ""
+        return f"{self.name}{brand} — {self.hcpcs}"
 
 
 @dataclass
@@ -235,3 +256,17 @@ class ClinicService:
             audit.record(session, actor, "update", "charge_master", normalized,
                          detail={"before": before, "after": str(amount)})
 
+    def drugs(self, actor: Actor) -> list[DrugChoice]:
+        """The active drug catalog, by name."""
+        actor.require(Permission.PATIENT_VIEW)
+        with self._db.session() as session:
+            rows = session.execute(
+                sa.select(Drug).where(Drug.active).order_by(Drug.name).options(selectinload(Drug.ndcs))
+            ).scalars()
+            return [
+                DrugChoice(
+                    d.id, d.name, d.brand_name, d.hcpcs, d.billing_unit, d.default_method, d.default_route,
+                    d.single_dose_container, tuple(n.ndc for n in d.ndcs),
+                )
+                for d in rows
+            ]

@@ -64,6 +64,10 @@ def _drug(session: sa.orm.Session, hcpcs: str) -> Drug:
 
 @pytest.fixture
 def chair(services: Services) -> dict[str, int]:
+    return seed_chair(services)
+
+
+def seed_chair(services: Services) -> dict[str, int]:
     """A Medicare patient booked today for infliximab 5 mg/kg, and the drugs a nurse may give."""
     with services.db.session() as session:
         payer = Payer(name="Medicare Part B", payer_id="MCR01", payer_type=PayerType.MEDICARE)
@@ -85,7 +89,7 @@ def chair(services: Services) -> dict[str, int]:
                                diagnoses=[OrderDiagnosis(sequence=1, icd10_code="K5090")])
         session.add(order)
         session.flush()
-        visit = Visit(patient_id=patient.id, order_id=order.id, date_of_service=NOW.date(),
+        visit = Visit(patient_id=patient.id, order_id=order.id, date_of_service=NOW.astimezone().date(),
                       scheduled_start=NOW - timedelta(hours=4))
         session.add(visit)
         session.flush()
