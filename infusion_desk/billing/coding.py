@@ -342,8 +342,37 @@ def _normalise(
                 order=min(m.order for m in members),
             )
         )
+    services = _join_same_drug_infusions(services)
     services.sort(key=lambda s: (s.start, s.order))
     return services, invalid
+
+
+def _join_same_drug_infusions(services: list[Service]) -> list[Service]:
+    """One drug infused in several bags, or restarted, is one infusion: its running times add up.
+
+    Coding-rules §4 (R-AAPC-RITUX-PAUSE) and §5: count the minutes the substance actually ran.
+    """
+    joined: dict[tuple[str, str, frozenset[str], Tier], Service] = {}
+    result: list[Service] = []
+    for service in sorted(services, key=lambda s: (s.start, s.order)):
+        if service.kind is not Kind.INFUSION or not service.hcpcs or service.tier >= Tier.HYDRATION:
+            result.append(service)
+            continue
+        key = (service.encounter, service.site, service.hcpcs, service.tier)
+        earlier = joined.get(key)
+        if earlier is None:
+            joined[key] = service
+            continue
+        running = _union((*earlier.running, *service.running))
+        joined[key] = replace(
+            earlier,
+            ids=earlier.ids + service.ids,
+            stop=max(earlier.stop, service.stop),
+            minutes=_minutes(running),
+            running=running,
+            flags=earlier.flags | service.flags,
+        )
+    return result + list(joined.values())
 
 
 # --- administration codes ------------------------------------------------------------------
@@ -519,9 +548,11 @@ def _code_group(
     key = (0, encounter.index)
     # Hydration minutes: only what does not overlap another infusion (coding-rules §6, NCCI XI B.5).
     drug_running = [i for s in all_infusions for i in s.running]
-    hydration_pieces = [p for h in hydration for p in _subtract(h.running, drug_running)]
+    # Bags running side by side are one stretch of hydration: count clock time, not bag time.
+    hydration_running = _union(i for h in hydration for i in h.running)
+    hydration_pieces = _subtract(hydration_running, drug_running)
     hydration_minutes = _minutes(hydration_pieces)
-    overlapped = sum(h.minutes for h in hydration) - hydration_minutes
+    overlapped = _minutes(hydration_running) - hydration_minutes
     if hydration and overlapped > 0:
         out.warn(
             "HYDRATION_CONCURRENT",
