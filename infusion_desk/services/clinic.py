@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from infusion_desk.billing import validation
+from infusion_desk.billing.coding_input import CodingInputError, PayerSettings
 from infusion_desk.billing.findings import Finding, error
 from infusion_desk.billing.money import money, quantity
 from infusion_desk.models import (
@@ -140,10 +141,18 @@ class ClinicService:
             if clinic is None:
                 return None
             return ClinicDetails(
-                name=clinic.name, npi=clinic.npi, tin=clinic.tin, taxonomy=clinic.taxonomy,
-                address1=clinic.address1, address2=clinic.address2, city=clinic.city,
-                state=clinic.state, zip_code=clinic.zip_code, phone=clinic.phone,
-                place_of_service=clinic.place_of_service, is_demo=clinic.is_demo,
+                name=clinic.name,
+                npi=clinic.npi,
+                tin=clinic.tin,
+                taxonomy=clinic.taxonomy,
+                address1=clinic.address1,
+                address2=clinic.address2,
+                city=clinic.city,
+                state=clinic.state,
+                zip_code=clinic.zip_code,
+                phone=clinic.phone,
+                place_of_service=clinic.place_of_service,
+                is_demo=clinic.is_demo,
             )
 
     def update_details(self, actor: Actor, data: ClinicDetails) -> None:
@@ -167,8 +176,14 @@ class ClinicService:
             clinic.phone = data.phone
             clinic.place_of_service = data.place_of_service
             session.flush()
-            audit.record(session, actor, "update", "clinic", clinic.id,
-                         detail={"before": before, "after": {"name": clinic.name, "npi": clinic.npi}})
+            audit.record(
+                session,
+                actor,
+                "update",
+                "clinic",
+                clinic.id,
+                detail={"before": before, "after": {"name": clinic.name, "npi": clinic.npi}},
+            )
 
     def add_provider(self, actor: Actor, data: ProviderInput) -> int:
         actor.require(Permission.CLINIC_SETTINGS)
@@ -182,8 +197,10 @@ class ClinicService:
             if session.execute(sa.select(Provider.id).where(Provider.npi == data.npi)).first():
                 raise ValidationFailed([error("NPI_TAKEN", f"NPI {data.npi} is already on file.", "npi")])
             provider = Provider(
-                first_name=data.first_name.strip(), last_name=data.last_name.strip(),
-                npi=data.npi.strip(), credentials=data.credentials,
+                first_name=data.first_name.strip(),
+                last_name=data.last_name.strip(),
+                npi=data.npi.strip(),
+                credentials=data.credentials,
                 taxonomy=data.taxonomy.strip().upper() if data.taxonomy else None,
             )
             session.add(provider)
@@ -213,11 +230,16 @@ class ClinicService:
                     [error("PROVIDER", "Choose the ordering provider.", "ordering_provider_id")]
                 )
             order = PhysicianOrder(
-                patient_id=data.patient_id, drug_id=data.drug_id,
+                patient_id=data.patient_id,
+                drug_id=data.drug_id,
                 ordering_provider_id=data.ordering_provider_id,
-                dose_amount=validation_decimal(data.dose_amount), dose_unit=data.dose_unit,
-                dose_basis=data.dose_basis, frequency=data.frequency,
-                doses_ordered=data.doses_ordered, start_date=data.start_date, end_date=data.end_date,
+                dose_amount=validation_decimal(data.dose_amount),
+                dose_unit=data.dose_unit,
+                dose_basis=data.dose_basis,
+                frequency=data.frequency,
+                doses_ordered=data.doses_ordered,
+                start_date=data.start_date,
+                end_date=data.end_date,
                 diagnoses=[
                     OrderDiagnosis(sequence=i + 1, icd10_code=validation.normalize_icd10(code))
                     for i, code in enumerate(data.diagnoses)
@@ -225,8 +247,7 @@ class ClinicService:
             )
             session.add(order)
             session.flush()
-            audit.record(session, actor, "create", "physician_order", order.id,
-                         patient_id=data.patient_id)
+            audit.record(session, actor, "create", "physician_order", order.id, patient_id=data.patient_id)
             return order.id
 
     def set_charge(self, actor: Actor, code: str, description: str, charge: str) -> None:
@@ -253,8 +274,14 @@ class ClinicService:
                 entry.description = description
                 entry.charge = amount
             session.flush()
-            audit.record(session, actor, "update", "charge_master", normalized,
-                         detail={"before": before, "after": str(amount)})
+            audit.record(
+                session,
+                actor,
+                "update",
+                "charge_master",
+                normalized,
+                detail={"before": before, "after": str(amount)},
+            )
 
     def drugs(self, actor: Actor) -> list[DrugChoice]:
         """The active drug catalog, by name."""
@@ -265,8 +292,52 @@ class ClinicService:
             ).scalars()
             return [
                 DrugChoice(
-                    d.id, d.name, d.brand_name, d.hcpcs, d.billing_unit, d.default_method, d.default_route,
-                    d.single_dose_container, tuple(n.ndc for n in d.ndcs),
+                    d.id,
+                    d.name,
+                    d.brand_name,
+                    d.hcpcs,
+                    d.billing_unit,
+                    d.default_method,
+                    d.default_route,
+                    d.single_dose_container,
+                    tuple(n.ndc for n in d.ndcs),
                 )
                 for d in rows
             ]
+
+    def payer_coding_settings(self, actor: Actor, payer_id: int) -> dict[str, object]:
+        """A payer's coding choices: the stored overrides merged over the defaults for its type."""
+        actor.require(Permission.CODE_VISIT)
+        with self._db.session() as session:
+            payer = session.get(Payer, payer_id)
+            if payer is None:
+                raise NotFound(f"Payer {payer_id} no longer exists.")
+            payer_type = payer.payer_type.value if payer.payer_type is not PayerType.OTHER else "commercial"
+            settings = PayerSettings.from_mapping(payer_type, payer.coding_settings or {})
+            return {name: getattr(settings, name) for name in PayerSettings.__dataclass_fields__}
+
+    def set_payer_coding_settings(self, actor: Actor, payer_id: int, changes: dict[str, object]) -> None:
+        """Change a payer's coding choices (JW/JZ, modifiers, complex biologics...); checked first."""
+        actor.require(Permission.CLINIC_SETTINGS)
+        with self._db.session() as session:
+            payer = session.get(Payer, payer_id)
+            if payer is None:
+                raise NotFound(f"Payer {payer_id} no longer exists.")
+            payer_type = payer.payer_type.value if payer.payer_type is not PayerType.OTHER else "commercial"
+            merged = {**(payer.coding_settings or {}), **changes}
+            try:
+                PayerSettings.from_mapping(payer_type, merged)
+            except CodingInputError as exc:
+                raise ValidationFailed([error("PAYER_SETTING", exc.message, exc.field)]) from exc
+            before = dict(payer.coding_settings or {})
+            payer.coding_settings = {
+                key: list(value) if isinstance(value, tuple) else value for key, value in merged.items()
+            }
+            audit.record(
+                session,
+                actor,
+                "update",
+                "payer_coding_settings",
+                payer.id,
+                detail={"before": before, "after": payer.coding_settings},
+            )

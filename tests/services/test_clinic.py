@@ -140,3 +140,30 @@ def test_charge_master_codes_have_the_cpt_or_hcpcs_shape(services: Services) -> 
     with services.db.session() as session:
         rows = session.execute(sa.select(ChargeMasterEntry.code, ChargeMasterEntry.charge)).all()
     assert rows == [("96413", Decimal("395.50"))]
+
+
+def test_payer_coding_settings_are_validated_data(services: Services) -> None:
+    from infusion_desk.models import Payer
+    from infusion_desk.models.enums import PayerType
+
+    manager = make_actor(services, Role.MANAGER)
+    with services.db.session() as session:
+        payer = Payer(name="Acme Health", payer_id="ACME1", payer_type=PayerType.COMMERCIAL)
+        session.add(payer)
+        session.flush()
+        payer_id = payer.id
+    defaults = services.clinic.payer_coding_settings(manager, payer_id)
+    assert defaults["waste_modifiers"] == "jw" and defaults["separate_site_modifier"] == "59"
+    with pytest.raises(ValidationFailed) as caught:
+        services.clinic.set_payer_coding_settings(manager, payer_id, {"waste_modifiers": "always"})
+    assert {f.subject for f in caught.value.findings} == {"payer_settings.waste_modifiers"}
+    with pytest.raises(ValidationFailed, match="unknown settings"):
+        services.clinic.set_payer_coding_settings(manager, payer_id, {"jz_please": True})
+    services.clinic.set_payer_coding_settings(
+        manager, payer_id, {"waste_modifiers": "jw_jz", "complex_biologic_admin": "therapeutic"})
+    after = services.clinic.payer_coding_settings(manager, payer_id)
+    assert after["waste_modifiers"] == "jw_jz" and after["complex_biologic_admin"] == "therapeutic"
+    assert after["separate_site_modifier"] == "59"
+    biller = make_actor(services, Role.BILLER)
+    with pytest.raises(PermissionDenied):
+        services.clinic.set_payer_coding_settings(biller, payer_id, {"waste_modifiers": "none"})
