@@ -23,6 +23,15 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DATABASE_URL_ENV = "INFUSION_DESK_DATABASE_URL"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be used just now (locked, server down, disk full): not the user's input.
+
+    Nothing of the unit of work was kept; the same action can be tried again.
+    """
+
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -43,23 +52,32 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_configurer(busy_timeout_ms: int) -> Any:
+    def configure(dbapi_connection: Any, record: Any) -> None:
+        _configure_sqlite(dbapi_connection, record, busy_timeout_ms)
+
+    return configure
+
+
+def _configure_sqlite(
+    dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def create_engine(url: str | URL) -> Engine:
+def create_engine(url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _configure_sqlite)
+        engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout_ms / 1000})
+        event.listen(engine, "connect", _sqlite_configurer(busy_timeout_ms))
         return engine
     return sa.create_engine(parsed, pool_pre_ping=True)
 
@@ -73,8 +91,8 @@ class Database:
     session_factory: sessionmaker[Session]
 
     @classmethod
-    def open(cls, url: str | URL) -> Database:
-        engine = create_engine(url)
+    def open(cls, url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Database:
+        engine = create_engine(url, busy_timeout_ms=busy_timeout_ms)
         factory = sessionmaker(engine, expire_on_commit=False)
         return cls(url=engine.url, engine=engine, session_factory=factory)
 
@@ -97,6 +115,9 @@ class Database:
         try:
             yield session
             session.commit()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            session.rollback()
+            raise DatabaseUnavailable(_describe_fault(exc)) from exc
         except BaseException:
             session.rollback()
             raise
@@ -105,6 +126,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _describe_fault(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    if "locked" in text or "busy" in text:
+        return "The database is busy (another workstation is saving). Try again in a moment."
+    if "disk" in text or "full" in text:
+        return "The disk holding the database is full or failing; nothing was saved."
+    return f"The database could not be reached: {text}"
 
 
 def url_from_environment(default: str | None = None) -> str | None:

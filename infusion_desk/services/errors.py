@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from infusion_desk.billing.findings import Finding
+from infusion_desk.models.db import DatabaseUnavailable
 
 
 class ServiceError(Exception):
@@ -38,3 +39,7 @@ class NotFound(ServiceError):
 
 class EnvironmentFault(ServiceError):
     """The database or the file system failed for reasons outside the user's input."""
+
+
+ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (EnvironmentFault, DatabaseUnavailable, OSError)
+"""Failures that are the machine's, not the user's or a bug: show calmly and offer a retry."""
