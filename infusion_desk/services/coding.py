@@ -29,7 +29,6 @@ from infusion_desk.billing.edits import reference_tables
 from infusion_desk.billing.findings import error
 from infusion_desk.billing.money import quantity
 from infusion_desk.models import (
-    Administration,
     CodedLine,
     CodedLineHistory,
     Drug,
@@ -45,6 +44,7 @@ from infusion_desk.models.enums import PayerType, PolicyRank
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.visits import DOCUMENTATION, load_visit
 
 DEFAULT_TIMEZONE = "America/Chicago"
 
@@ -153,15 +153,7 @@ class LoadedVisit:
 def load_visits_for_coding(session: Session, where: sa.ColumnElement[bool]) -> list[LoadedVisit]:
     """Visits matching ``where`` with everything coding needs, in a fixed number of queries."""
     visits = (
-        session.execute(
-            sa.select(Visit)
-            .where(where)
-            .order_by(Visit.id)
-            .options(
-                selectinload(Visit.administrations).selectinload(Administration.interruptions),
-                selectinload(Visit.administrations).selectinload(Administration.drug),
-            )
-        )
+        session.execute(sa.select(Visit).where(where).order_by(Visit.id).options(*DOCUMENTATION))
         .scalars()
         .all()
     )
@@ -225,16 +217,7 @@ class CodingService:
         if not (actor.can(Permission.CODE_VISIT) or actor.can(Permission.DOCUMENT_ADMINISTRATION)):
             actor.require(Permission.CODE_VISIT)
         with self._db.session() as session:
-            visit = session.get(
-                Visit,
-                visit_id,
-                options=[
-                    selectinload(Visit.administrations).selectinload(Administration.interruptions),
-                    selectinload(Visit.administrations).selectinload(Administration.drug),
-                ],
-            )
-            if visit is None:
-                raise NotFound(f"Visit {visit_id} no longer exists.")
+            visit = load_visit(session, visit_id)
             (loaded,) = load_visits_for_coding(session, Visit.id == visit.id)
             return code_loaded([loaded], load_catalog(session), clinic_timezone(session))[0]
 
@@ -287,9 +270,7 @@ class CoderReviewService:
         """The visit's lines: the engine's proposal, refreshed unless a coder already overrode lines."""
         actor.require(Permission.CODE_VISIT)
         with self._db.session() as session:
-            visit = session.get(Visit, visit_id)
-            if visit is None:
-                raise NotFound(f"Visit {visit_id} no longer exists.")
+            visit = load_visit(session, visit_id)
             (loaded,) = load_visits_for_coding(session, Visit.id == visit_id)
             result = code_loaded([loaded], load_catalog(session), clinic_timezone(session))[0]
             rows = list(visit.coded_lines)
@@ -353,9 +334,7 @@ class CoderReviewService:
         if findings:
             raise ValidationFailed(findings)
         with self._db.session() as session:
-            visit = session.get(Visit, visit_id)
-            if visit is None:
-                raise NotFound(f"Visit {visit_id} no longer exists.")
+            visit = load_visit(session, visit_id)
             if visit.coded_at is not None:
                 raise ValidationFailed(
                     [error("CODED", "This visit is marked coded; reopen it first.", "visit")]
@@ -410,9 +389,7 @@ class CoderReviewService:
     def mark_coded(self, actor: Actor, visit_id: int) -> None:
         actor.require(Permission.CODE_VISIT)
         with self._db.session() as session:
-            visit = session.get(Visit, visit_id)
-            if visit is None:
-                raise NotFound(f"Visit {visit_id} no longer exists.")
+            visit = load_visit(session, visit_id)
             if visit.signed_at is None:
                 raise ValidationFailed(
                     [error("UNSIGNED", "The nurse has not signed this visit yet.", "visit")]

@@ -41,6 +41,7 @@ from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.coding import clinic_timezone, code_loaded, load_catalog, load_visits_for_coding
 from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.visits import load_visit
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 DOSE_UNITS = ("mg", "g", "mcg", "mL", "units")
@@ -561,17 +562,7 @@ class NursingService:
     # --- helpers ------------------------------------------------------------------------
 
     def _visit(self, session: Session, visit_id: int) -> Visit:
-        visit = session.get(
-            Visit,
-            visit_id,
-            options=[
-                selectinload(Visit.administrations).selectinload(Administration.interruptions),
-                selectinload(Visit.administrations).selectinload(Administration.drug),
-            ],
-        )
-        if visit is None:
-            raise NotFound(f"Visit {visit_id} no longer exists.")
-        return visit
+        return load_visit(session, visit_id, documentation=True)
 
     def _administration(self, session: Session, administration_id: int) -> tuple[Administration, Visit]:
         admin = session.get(Administration, administration_id)

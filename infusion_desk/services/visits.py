@@ -6,11 +6,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
 
-from infusion_desk.models import Chair, Drug, Patient, PhysicianOrder, Visit
+from infusion_desk.models import Administration, Chair, Drug, Patient, PhysicianOrder, Visit
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import VisitStatus
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.errors import NotFound
+
+DOCUMENTATION = (
+    selectinload(Visit.administrations).selectinload(Administration.interruptions),
+    selectinload(Visit.administrations).selectinload(Administration.drug),
+)
+"""Loader options that bring a visit's administrations, their pauses and drugs in two queries."""
+
+
+def load_visit(session: Session, visit_id: int, *, documentation: bool = False) -> Visit:
+    """The visit, or :class:`NotFound` with a message the user can act on."""
+    visit = session.get(Visit, visit_id, options=list(DOCUMENTATION) if documentation else None)
+    if visit is None:
+        raise NotFound(f"Visit {visit_id} no longer exists.")
+    return visit
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +52,17 @@ class VisitService:
         with self._db.session() as session:
             return [
                 VisitRow(
-                    id=visit.id, patient_id=patient.id, patient_name=patient.display_name,
-                    mrn=patient.mrn, chair=chair, scheduled_start=visit.scheduled_start,
-                    expected_minutes=visit.expected_minutes, drug=drug, status=visit.status,
-                    signed=visit.signed_at is not None, coded=visit.coded_at is not None,
+                    id=visit.id,
+                    patient_id=patient.id,
+                    patient_name=patient.display_name,
+                    mrn=patient.mrn,
+                    chair=chair,
+                    scheduled_start=visit.scheduled_start,
+                    expected_minutes=visit.expected_minutes,
+                    drug=drug,
+                    status=visit.status,
+                    signed=visit.signed_at is not None,
+                    coded=visit.coded_at is not None,
                 )
                 for visit, patient, chair, drug in session.execute(stmt)
             ]
@@ -69,8 +92,9 @@ class VisitService:
         actor.require(Permission.CODE_VISIT)
         stmt = (
             self._base()
-            .where(Visit.status == VisitStatus.COMPLETED, Visit.signed_at.is_not(None),
-                   Visit.coded_at.is_(None))
+            .where(
+                Visit.status == VisitStatus.COMPLETED, Visit.signed_at.is_not(None), Visit.coded_at.is_(None)
+            )
             .order_by(Visit.date_of_service, Visit.id)
             .limit(limit)
         )
