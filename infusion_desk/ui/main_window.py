@@ -1,0 +1,282 @@
+"""The main window: one workspace per role the signed-in user holds, menus and shortcuts.
+
+    window = MainWindow(services, actor)   # a nurse sees Nursing; a biller Front desk and Billing
+    window.show()
+
+Ctrl+F finds a patient, Ctrl+1..Ctrl+4 switch workspaces, Ctrl+, opens the clinic settings,
+F5 refreshes, F1 lists every shortcut, Ctrl+Q quits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+
+from infusion_desk.services.access import ROLE_LABELS, Actor, Permission
+from infusion_desk.services.app import Services
+from infusion_desk.services.clinic import ClinicDetails
+from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
+from infusion_desk.ui.errors import describe, show_error
+from infusion_desk.ui.formatting import today_local
+from infusion_desk.ui.patient_lookup import PatientLookupDialog
+from infusion_desk.ui.payer_settings import PayerSettingsDialog
+from infusion_desk.ui.settings_dialog import SettingsDialog
+from infusion_desk.ui.shortcuts_help import ShortcutsDialog
+from infusion_desk.ui.tasks import TaskRunner, wait_for_idle
+from infusion_desk.ui.windowing import pin_minimum_size
+from infusion_desk.ui.workspaces import (
+    BillingWorkspace,
+    FrontDeskWorkspace,
+    ManagerWorkspace,
+    NursingWorkspace,
+)
+
+APP_NAME = "Infusion Desk"
+DEMO_SUFFIX = " [DEMO — fictional data]"
+
+# (key, tab title, shortcut), in the order of the tabs and of Ctrl+1..Ctrl+4.
+WORKSPACES: tuple[tuple[str, str, str], ...] = (
+    ("front_desk", "Front desk", "Ctrl+1"),
+    ("nursing", "Nursing", "Ctrl+2"),
+    ("billing", "Billing", "Ctrl+3"),
+    ("manager", "Manager", "Ctrl+4"),
+)
+
+
+def workspace_keys(actor: Actor) -> list[str]:
+    """The workspaces ``actor``'s role opens, in tab order."""
+    shown = {
+        "front_desk": actor.can(Permission.PATIENT_EDIT),
+        "nursing": actor.can(Permission.DOCUMENT_ADMINISTRATION),
+        "billing": actor.can(Permission.CODE_VISIT),
+        "manager": actor.can(Permission.REPORTS_VIEW) and actor.can(Permission.CLINIC_SETTINGS),
+    }
+    return [key for key, _title, _keys in WORKSPACES if shown[key]]
+
+
+def window_title(details: ClinicDetails | None) -> str:
+    if details is None:
+        return APP_NAME
+    return f"{APP_NAME} — {details.name}" + (DEMO_SUFFIX if details.is_demo else "")
+
+
+class MainWindow(QMainWindow):
+    clinicLoaded = Signal()
+    """The clinic's details arrived and the title shows them."""
+
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        *,
+        today: Callable[[], date] = today_local,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.services = services
+        self.actor = actor
+        self.clinic: ClinicDetails | None = None
+        self._runner = TaskRunner(self)
+        self._lookup_dialog: PatientLookupDialog | None = None
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("workspaces")
+        self.tabs.setDocumentMode(True)
+        self.workspaces: dict[str, QWidget] = {}
+        factories: dict[str, Callable[[], QWidget]] = {
+            "front_desk": lambda: FrontDeskWorkspace(services, actor, self.tabs),
+            "nursing": lambda: NursingWorkspace(services, actor, today, self.tabs),
+            "billing": lambda: BillingWorkspace(services, actor, self.tabs),
+            "manager": lambda: ManagerWorkspace(services, actor, today, self.tabs),
+        }
+        titles = {key: title for key, title, _keys in WORKSPACES}
+        for key in workspace_keys(actor):
+            widget = factories[key]()
+            self.workspaces[key] = widget
+            self.tabs.addTab(widget, titles[key])
+        if not self.workspaces:
+            empty = QLabel(
+                f"{ROLE_LABELS[actor.role]} accounts have no workspace yet. "
+                "Press Ctrl+F to look up a patient.",
+                self.tabs,
+            )
+            empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.tabs.addTab(empty, "Welcome")
+        self.tabs.currentChanged.connect(self._focus_current)
+        self.setCentralWidget(self.tabs)
+
+        self._build_actions()
+        self._build_status_bar()
+        self.resize(1180, 720)
+        pin_minimum_size(self)
+        self._load_clinic()
+
+    @property
+    def front_desk(self) -> FrontDeskWorkspace | None:
+        widget = self.workspaces.get("front_desk")
+        return widget if isinstance(widget, FrontDeskWorkspace) else None
+
+    def workspace_titles(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+    # -- menus and shortcuts ------------------------------------------------------------
+
+    def _action(self, text: str, keys: str, slot: Callable[[], object], name: str) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.settings_action = self._action(
+            "Clinic &settings…", "Ctrl+,", self.open_settings, "settingsAction"
+        )
+        self.settings_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.settings_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        file_menu.addAction(self.settings_action)
+        self.payer_settings_action = self._action(
+            "&Payer coding settings…", "Ctrl+Shift+,", self.open_payer_settings, "payerSettingsAction"
+        )
+        self.payer_settings_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.payer_settings_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        file_menu.addAction(self.payer_settings_action)
+        file_menu.addSeparator()
+        self.quit_action = self._action("&Quit", "Ctrl+Q", self.close, "quitAction")
+        file_menu.addAction(self.quit_action)
+
+        go_menu = bar.addMenu("&Go")
+        self.find_action = self._action("&Find patient…", "Ctrl+F", self.find_patient, "findAction")
+        self.find_action.setEnabled(self.actor.can(Permission.PATIENT_VIEW))
+        go_menu.addAction(self.find_action)
+        go_menu.addSeparator()
+        self.workspace_actions: dict[str, QAction] = {}
+        for key, title, keys in WORKSPACES:
+            if key in self.workspaces:
+                action = self._action(
+                    f"&{title}", keys, lambda key=key: self.show_workspace(key), f"{key}Action"
+                )
+                go_menu.addAction(action)
+                self.workspace_actions[key] = action
+        go_menu.addSeparator()
+        self.refresh_action = self._action("&Refresh", "F5", self.refresh, "refreshAction")
+        go_menu.addAction(self.refresh_action)
+
+        help_menu = bar.addMenu("&Help")
+        self.help_action = self._action("&Keyboard shortcuts", "F1", self.show_shortcuts, "helpAction")
+        help_menu.addAction(self.help_action)
+
+    def _help_actions(self) -> list[QAction]:
+        return [
+            self.find_action,
+            *self.workspace_actions.values(),
+            self.refresh_action,
+            self.settings_action,
+            self.payer_settings_action,
+            self.help_action,
+            self.quit_action,
+        ]
+
+    def _build_status_bar(self) -> None:
+        self.user_label = QLabel(
+            f"Signed in: {self.actor.display_name} ({ROLE_LABELS[self.actor.role]})", self
+        )
+        self.user_label.setObjectName("statusUser")
+        self.database_label = QLabel(f"Database: {self.services.db.display_name}", self)
+        self.database_label.setObjectName("statusDatabase")
+        self.statusBar().addPermanentWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.database_label)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def show_workspace(self, key: str) -> None:
+        widget = self.workspaces.get(key)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def find_patient(self) -> None:
+        if not self.actor.can(Permission.PATIENT_VIEW):
+            return
+        front_desk = self.front_desk
+        if front_desk is not None:
+            self.tabs.setCurrentWidget(front_desk)
+            front_desk.finder.focus_search()
+            return
+        if self._lookup_dialog is None:
+            self._lookup_dialog = PatientLookupDialog(self.services, self.actor, self)
+        # A child dialog stays above the main window; activating it is enough.
+        self._lookup_dialog.show()
+        self._lookup_dialog.activateWindow()
+        self._lookup_dialog.lookup.finder.focus_search()
+
+    def refresh(self) -> None:
+        current = self.tabs.currentWidget()
+        refresh = getattr(current, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def open_settings(self) -> None:
+        if not self.actor.can(Permission.CLINIC_SETTINGS):
+            return
+        dialog = SettingsDialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._settings_saved)
+        dialog.open()
+
+    def open_payer_settings(self) -> None:
+        if not self.actor.can(Permission.CLINIC_SETTINGS):
+            return
+        dialog = PayerSettingsDialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self._help_actions(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _settings_saved(self) -> None:
+        self.statusBar().showMessage("Clinic settings saved.", 5000)
+        self._load_clinic()
+
+    # -- clinic details -------------------------------------------------------------------
+
+    def _load_clinic(self) -> None:
+        self._runner.run(self.services.clinic.details, self._show_clinic, self._clinic_failed)
+
+    def _show_clinic(self, details: ClinicDetails | None) -> None:
+        self.clinic = details
+        self.setWindowTitle(window_title(details))
+        self.clinicLoaded.emit()
+
+    def _clinic_failed(self, exc: Exception) -> None:
+        self.statusBar().showMessage(describe(exc))
+        if isinstance(exc, ENVIRONMENT_ERRORS):
+            show_error(self, exc, retry=self._load_clinic)
+        elif not isinstance(exc, ServiceError):
+            show_error(self, exc)
+
+    # -- focus and closing ------------------------------------------------------------------
+
+    def _focus_current(self, _index: int = 0) -> None:
+        current = self.tabs.currentWidget()
+        if current is not None:
+            current.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._focus_current()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Let a query already running finish before the window (and its services) go away.
+        wait_for_idle(3000)
+        super().closeEvent(event)

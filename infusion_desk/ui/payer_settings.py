@@ -1,0 +1,133 @@
+"""Per-payer coding choices (JW/JZ, chemotherapy codes for biologics, modifiers) as a small form.
+
+    PayerSettingsDialog(services, manager).open()
+
+The choices are data stored with each payer; the coding engine reads them, so changing a
+payer's policy never needs a new version of the program.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QWidget,
+)
+
+from infusion_desk.models.enums import PayerType
+from infusion_desk.services.access import Actor
+from infusion_desk.services.app import Services
+from infusion_desk.ui.errors import show_error
+from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.windowing import pin_minimum_size
+
+CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "complex_biologic_admin": (
+        ("chemo", "Chemotherapy administration codes (96413...)"),
+        ("therapeutic", "Therapeutic infusion codes (96365...)"),
+    ),
+    "waste_modifiers": (
+        ("jw_jz", "JW for waste, JZ when none (Medicare)"),
+        ("jw", "JW for waste only"),
+        ("none", "Neither JW nor JZ"),
+    ),
+    "separate_site_modifier": (("XU", "XU"), ("59", "59"), ("XS", "XS"), ("XP", "XP")),
+    "separate_encounter_modifier": (("XE", "XE"), ("59", "59")),
+}
+LABELS = {
+    "complex_biologic_admin": "Complex &biologics billed with",
+    "waste_modifiers": "&Waste modifiers",
+    "separate_site_modifier": "Second IV &site modifier",
+    "separate_encounter_modifier": "Second &encounter modifier",
+}
+
+
+class PayerSettingsDialog(QDialog):
+    saved = Signal(int)
+
+    def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("payerSettingsDialog")
+        self.setWindowTitle("Payer coding settings")
+        self._services = services
+        self._actor = actor
+        self._runner = TaskRunner(self)
+        form = QFormLayout(self)
+        self.payer_combo = QComboBox()
+        self.payer_combo.setObjectName("payerCombo")
+        form.addRow("&Payer", self.payer_combo)
+        self.combos: dict[str, QComboBox] = {}
+        for key, options in CHOICES.items():
+            combo = QComboBox()
+            combo.setObjectName(key)
+            for value, text in options:
+                combo.addItem(text, value)
+            self.combos[key] = combo
+            form.addRow(LABELS[key], combo)
+        self.protocol_check = QCheckBox("Bill hydration that a drug's protocol requires")
+        self.protocol_check.setObjectName("bill_protocol_hydration")
+        self.vehicle_check = QCheckBox("Bill the fluid bag that only carries a drug")
+        self.vehicle_check.setObjectName("bill_vehicle_fluid")
+        form.addRow(self.protocol_check)
+        form.addRow(self.vehicle_check)
+        self.status = QLabel("")
+        self.status.setObjectName("payerSettingsStatus")
+        form.addRow(self.status)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.payer_combo.currentIndexChanged.connect(self._load_current)
+        pin_minimum_size(self)
+        self._runner.run(lambda: services.clinic.payers(actor), self._fill_payers, self._error)
+
+    def _fill_payers(self, payers: list[tuple[int, str, PayerType]]) -> None:
+        for payer_id, name, payer_type in payers:
+            self.payer_combo.addItem(f"{name} ({payer_type.value})", payer_id)
+
+    def _load_current(self) -> None:
+        payer_id = self.payer_combo.currentData()
+        if payer_id is None:
+            return
+        actor = self._actor
+        self._runner.run(
+            lambda: self._services.clinic.payer_coding_settings(actor, payer_id), self._show, self._error
+        )
+
+    def _show(self, settings: dict[str, Any]) -> None:
+        for key, combo in self.combos.items():
+            combo.setCurrentIndex(max(0, combo.findData(settings[key])))
+        self.protocol_check.setChecked(bool(settings["bill_protocol_hydration"]))
+        self.vehicle_check.setChecked(bool(settings["bill_vehicle_fluid"]))
+        self.status.setText("")
+
+    def save(self) -> None:
+        payer_id = self.payer_combo.currentData()
+        if payer_id is None:
+            return
+        changes: dict[str, object] = {key: combo.currentData() for key, combo in self.combos.items()}
+        changes["bill_protocol_hydration"] = self.protocol_check.isChecked()
+        changes["bill_vehicle_fluid"] = self.vehicle_check.isChecked()
+        actor = self._actor
+
+        def done(_result: Any) -> None:
+            self.status.setText("Saved. New coding uses these settings.")
+            self.saved.emit(payer_id)
+
+        self._runner.run(
+            lambda: self._services.clinic.set_payer_coding_settings(actor, payer_id, changes),
+            done,
+            self._error,
+        )
+
+    def _error(self, exc: Exception) -> None:
+        show_error(self, exc)
