@@ -29,9 +29,8 @@ def main() -> int:
     if mode == "bare":
         window = QMainWindow()
     else:
-        from infusion_desk.ui.app import create_main_window
-
         from infusion_desk.services.app import Services
+        from infusion_desk.ui.app import create_main_window
 
         services, _ = Services.open(sys.argv[2])
         actor = services.auth.sign_in("frontdesk", "demo")

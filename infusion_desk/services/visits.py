@@ -36,6 +36,7 @@ class VisitRow:
     patient_name: str
     mrn: str
     chair: str | None
+    date_of_service: date
     scheduled_start: datetime
     expected_minutes: int
     drug: str | None
@@ -57,6 +58,7 @@ class VisitService:
                     patient_name=patient.display_name,
                     mrn=patient.mrn,
                     chair=chair,
+                    date_of_service=visit.date_of_service,
                     scheduled_start=visit.scheduled_start,
                     expected_minutes=visit.expected_minutes,
                     drug=drug,
@@ -99,3 +101,17 @@ class VisitService:
             .limit(limit)
         )
         return self._rows(stmt)
+
+    def count_awaiting_coding(self, actor: Actor) -> int:
+        actor.require(Permission.CODE_VISIT)
+        with self._db.session() as session:
+            return int(
+                session.execute(
+                    sa.select(sa.func.count(Visit.id)).where(
+                        Visit.status == VisitStatus.COMPLETED,
+                        Visit.signed_at.is_not(None),
+                        Visit.coded_at.is_(None),
+                    )
+                ).scalar_one()
+            )
+

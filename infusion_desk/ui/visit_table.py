@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QWidget
 
 from infusion_desk.services.visits import VisitRow
-from infusion_desk.ui.formatting import STATUS_LABELS, local_date, local_time, us_date
+from infusion_desk.ui.formatting import STATUS_LABELS, local_time, us_date
 
 _Index = QModelIndex | QPersistentModelIndex
 Column = tuple[str, Callable[[VisitRow], str]]
@@ -29,7 +29,7 @@ NURSING_COLUMNS: tuple[Column, ...] = (
 )
 
 CODING_COLUMNS: tuple[Column, ...] = (
-    ("Date of service", lambda v: us_date(local_date(v.scheduled_start))),
+    ("Date of service", lambda v: us_date(v.date_of_service)),
     ("Patient", lambda v: v.patient_name),
     ("MRN", lambda v: v.mrn),
     ("Drug", lambda v: v.drug or ""),

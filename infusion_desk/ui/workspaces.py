@@ -239,9 +239,7 @@ class ManagerWorkspace(_LoadingWorkspace):
 
         def overview() -> Overview:
             coding = (
-                len(services.visits.awaiting_coding(actor, limit=CODING_QUEUE_LIMIT))
-                if actor.can(Permission.CODE_VISIT)
-                else None
+                services.visits.count_awaiting_coding(actor) if actor.can(Permission.CODE_VISIT) else None
             )
             return Overview(
                 patients=services.patients.count(actor),
@@ -255,10 +253,5 @@ class ManagerWorkspace(_LoadingWorkspace):
         self.patients.setText(f"{result.patients:,}")
         self.visits_today.setText(f"{result.visits_today:,}")
         coding = result.awaiting_coding
-        if coding is None:
-            self.awaiting_coding.setText("—")
-        elif coding >= CODING_QUEUE_LIMIT:
-            self.awaiting_coding.setText(f"{CODING_QUEUE_LIMIT:,} or more")
-        else:
-            self.awaiting_coding.setText(f"{coding:,}")
+        self.awaiting_coding.setText("—" if coding is None else f"{coding:,}")
         self.status.setText(f"As of {us_date(self._today())}. Press F5 to refresh.")
