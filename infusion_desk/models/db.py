@@ -124,6 +124,15 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection for a read-only query (no session, nothing to commit)."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise DatabaseUnavailable(_describe_fault(exc)) from exc
+
     def dispose(self) -> None:
         self.engine.dispose()
 

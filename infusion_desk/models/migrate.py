@@ -11,14 +11,16 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from infusion_desk.migrations import HEAD
 from infusion_desk.models.db import Database, sqlite_path
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -39,12 +41,16 @@ class UpgradeResult:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError("the migration chain is empty")
@@ -52,11 +58,19 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision stamped in the database, read without importing Alembic (start-up is faster)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        raise RuntimeError(f"the database has several schema heads: {versions}")
+    return versions[0] if versions else None
 
 
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return {rev.revision for rev in script.walk_revisions()}
 
@@ -79,10 +93,12 @@ def backup_sqlite(path: Path, label: str) -> Path:
 
 def upgrade(db: Database) -> UpgradeResult:
     """Migrate ``db`` to the newest schema, backing up an existing SQLite file first."""
-    head = head_revision()
     current = current_revision(db.engine)
-    if current == head:
-        return UpgradeResult(current, head, None)
+    if current == HEAD:
+        return UpgradeResult(current, HEAD, None)
+    from alembic import command
+
+    head = head_revision()
     if current is not None and current not in _known_revisions():
         raise DatabaseTooNewError(
             f"This database was last opened by a newer version of Infusion Desk "

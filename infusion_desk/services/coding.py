@@ -93,14 +93,26 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 def build_visit_input(
-    visit: Visit, payer: Payer | None, diagnoses: tuple[str, ...], zone: ZoneInfo
+    visit: Visit,
+    payer: Payer | None,
+    diagnoses: tuple[str, ...],
+    zone: ZoneInfo,
+    running_until: datetime | None = None,
 ) -> VisitInput:
-    """The coding engine's input for a loaded visit (times in the clinic's local time)."""
+    """The coding engine's input for a loaded visit (times in the clinic's local time).
+
+    With ``running_until``, an infusion still running (or paused) is coded as if it stopped
+    then: the chair view's live lines while the nurse works. Without it, a running infusion
+    has no stop and the engine says so.
+    """
     administrations = []
     for admin in visit.administrations:
         start = _local(admin.start_at, zone)
         if start is None:
             continue
+        stop_at = admin.stop_at
+        if stop_at is None and running_until is not None and admin.method.value == "infusion":
+            stop_at = max(running_until, admin.start_at) if admin.start_at else running_until
         unit = admin.dose_unit
         administrations.append(
             AdministrationInput(
@@ -114,11 +126,11 @@ def build_visit_input(
                 site=admin.iv_site or "",
                 encounter=admin.encounter,
                 bag=admin.bag,
-                stop=_local(admin.stop_at, zone),
+                stop=_local(stop_at, zone),
                 interruptions=tuple(
-                    Interval(_local(p.paused_at, zone), _local(p.resumed_at, zone))  # type: ignore[arg-type]
+                    Interval(_local(p.paused_at, zone), _local(p.resumed_at or stop_at, zone))  # type: ignore[arg-type]
                     for p in admin.interruptions
-                    if p.resumed_at is not None
+                    if (p.resumed_at or stop_at) is not None
                 ),
                 dose=Amount(admin.dose_amount, unit) if admin.dose_amount is not None and unit else None,
                 waste=Amount(admin.waste_amount, unit) if admin.waste_amount is not None and unit else None,
@@ -191,7 +203,10 @@ def _chunks(values: list[int], size: int = 900) -> list[list[int]]:
 
 
 def code_loaded(
-    loaded: list[LoadedVisit], catalog: Mapping[str, DrugInfo], zone: ZoneInfo
+    loaded: list[LoadedVisit],
+    catalog: Mapping[str, DrugInfo],
+    zone: ZoneInfo,
+    running_until: datetime | None = None,
 ) -> list[CodingResult]:
     """Code visits already loaded (pure apart from reading the loaded objects)."""
     tables = reference_tables()
@@ -200,7 +215,7 @@ def code_loaded(
     for item in loaded:
         payer = item.payer
         key = payer.id if payer else None
-        data = build_visit_input(item.visit, payer, item.diagnoses, zone)
+        data = build_visit_input(item.visit, payer, item.diagnoses, zone, running_until)
         if key not in settings:
             stored = payer.coding_settings if payer else {}
             settings[key] = PayerSettings.from_mapping(data.payer.type, stored)

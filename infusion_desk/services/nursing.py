@@ -211,14 +211,18 @@ class NursingService:
                 reactions=tuple(visit.reactions),
             )
 
-    def live_coding(self, actor: Actor, visit_id: int) -> CodingResult:
-        """The lines the coding engine proposes for the visit as documented so far."""
+    def live_coding(self, actor: Actor, visit_id: int, now: datetime | None = None) -> CodingResult:
+        """The lines the coding engine proposes for the visit as documented so far.
+
+        An infusion still running is counted up to ``now``, so the nurse sees the add-on
+        hour appear as the clock passes the 91st minute.
+        """
         actor.require(Permission.PATIENT_VIEW)
         with self._db.session() as session:
             loaded = load_visits_for_coding(session, Visit.id == visit_id)
             if not loaded:
                 raise NotFound(f"Visit {visit_id} no longer exists.")
-            return code_loaded(loaded, load_catalog(session), clinic_timezone(session))[0]
+            return code_loaded(loaded, load_catalog(session), clinic_timezone(session), now or utcnow())[0]
 
     # --- the visit ----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -38,7 +39,18 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def patient_search_statement(query: str, limit: int = SEARCH_LIMIT) -> sa.Select[tuple[int]] | None:
+_ROW_COLUMNS = (
+    Patient.id,
+    Patient.mrn,
+    Patient.last_name,
+    Patient.first_name,
+    Patient.birth_date,
+    Patient.sex,
+    Patient.phone,
+)
+
+
+def patient_search_statement(query: str, limit: int = SEARCH_LIMIT) -> sa.Select[Any] | None:
     """The SELECT behind the finder: by date of birth, MRN, or name prefixes.
 
     ``"smi"`` matches last or first names starting with "smi"; ``"smith, jo"`` and
@@ -48,7 +60,7 @@ def patient_search_statement(query: str, limit: int = SEARCH_LIMIT) -> sa.Select
     text = query.strip()
     if not text:
         return None
-    stmt = sa.select(Patient.id)
+    stmt = sa.select(*_ROW_COLUMNS)
     birth_date = _parse_date(text)
     if birth_date is not None:
         stmt = stmt.where(Patient.birth_date == birth_date)
@@ -184,8 +196,12 @@ class PolicyInput:
 
 def validate_patient(data: PatientInput, today: date) -> tuple[Finding, ...]:
     findings: list[Finding] = []
-    for name, label in (("first_name", "First name"), ("last_name", "Last name"),
-                        ("address1", "Address"), ("city", "City")):
+    for name, label in (
+        ("first_name", "First name"),
+        ("last_name", "Last name"),
+        ("address1", "Address"),
+        ("city", "City"),
+    ):
         if not (getattr(data, name) or "").strip():
             findings.append(error("REQUIRED", f"{label} is required.", name))
     findings.extend(validation.check_birth_date(data.birth_date, today, "birth_date"))
@@ -231,20 +247,11 @@ class PatientService:
         stmt = patient_search_statement(query, limit)
         if stmt is None:
             return []
-        ids = stmt.subquery()
-        rows_stmt = (
-            sa.select(
-                Patient.id, Patient.mrn, Patient.last_name, Patient.first_name,
-                Patient.birth_date, Patient.sex, Patient.phone,
-            )
-            .join(ids, ids.c.id == Patient.id)
-            .order_by(Patient.search_last, Patient.search_first, Patient.id)
-        )
-        with self._db.session() as session:
+        # A read with nothing to write: a plain connection, no unit of work to commit.
+        with self._db.read() as connection:
             return [
-                PatientRow(r.id, r.mrn, r.last_name, r.first_name, r.birth_date,
-                           r.sex.value, r.phone)
-                for r in session.execute(rows_stmt)
+                PatientRow(r.id, r.mrn, r.last_name, r.first_name, r.birth_date, r.sex.value, r.phone)
+                for r in connection.execute(stmt)
             ]
 
     def get(self, actor: Actor, patient_id: int) -> PatientDetail:
@@ -252,23 +259,39 @@ class PatientService:
         actor.require(Permission.PATIENT_VIEW)
         with self._db.session() as session:
             patient = session.get(
-                Patient, patient_id,
+                Patient,
+                patient_id,
                 options=[selectinload(Patient.policies).selectinload(InsurancePolicy.payer)],
             )
             if patient is None:
                 raise NotFound(f"Patient {patient_id} no longer exists.")
             audit.record(session, actor, "view", "patient", patient.id, patient_id=patient.id)
             return PatientDetail(
-                id=patient.id, mrn=patient.mrn, first_name=patient.first_name,
-                middle_name=patient.middle_name, last_name=patient.last_name,
-                birth_date=patient.birth_date, sex=patient.sex, address1=patient.address1,
-                address2=patient.address2, city=patient.city, state=patient.state,
-                zip_code=patient.zip_code, phone=patient.phone, email=patient.email,
+                id=patient.id,
+                mrn=patient.mrn,
+                first_name=patient.first_name,
+                middle_name=patient.middle_name,
+                last_name=patient.last_name,
+                birth_date=patient.birth_date,
+                sex=patient.sex,
+                address1=patient.address1,
+                address2=patient.address2,
+                city=patient.city,
+                state=patient.state,
+                zip_code=patient.zip_code,
+                phone=patient.phone,
+                email=patient.email,
                 guarantor_name=patient.guarantor_name,
                 policies=tuple(
                     PolicySummary(
-                        p.id, p.rank, p.payer.name, p.member_id, p.group_number,
-                        p.effective_date, p.termination_date, p.subscriber_relationship,
+                        p.id,
+                        p.rank,
+                        p.payer.name,
+                        p.member_id,
+                        p.group_number,
+                        p.effective_date,
+                        p.termination_date,
+                        p.subscriber_relationship,
                     )
                     for p in patient.policies
                 ),
@@ -338,12 +361,10 @@ class PatientService:
             )
             session.add(policy)
             session.flush()
-            audit.record(session, actor, "create", "insurance_policy", policy.id,
-                         patient_id=patient_id)
+            audit.record(session, actor, "create", "insurance_policy", policy.id, patient_id=patient_id)
             return policy.id
 
     def count(self, actor: Actor) -> int:
         actor.require(Permission.PATIENT_VIEW)
         with self._db.session() as session:
             return int(session.execute(sa.select(sa.func.count(Patient.id))).scalar_one())
-

@@ -358,6 +358,12 @@ class ChairView(QWidget):
         self.severity_combo.setObjectName("severityCombo")
         for severity in Severity:
             self.severity_combo.addItem(severity.value, severity)
+        self.reaction_drug_combo = QComboBox()
+        self.reaction_drug_combo.setObjectName("reactionDrugCombo")
+        self.reaction_drug_combo.setAccessibleName("Drug given for the reaction")
+        self.reaction_dose_edit = QLineEdit()
+        self.reaction_dose_edit.setObjectName("reactionDoseEdit")
+        self.reaction_dose_edit.setPlaceholderText("Dose given")
         self.reaction_button = QPushButton("Record &reaction")
         self.reaction_button.setObjectName("reactionButton")
         for widget in (
@@ -368,6 +374,8 @@ class ChairView(QWidget):
             self.vitals_button,
             self.reaction_edit,
             self.severity_combo,
+            self.reaction_drug_combo,
+            self.reaction_dose_edit,
             self.reaction_button,
         ):
             vitals.addWidget(widget)
@@ -427,8 +435,11 @@ class ChairView(QWidget):
     def _fill_drugs(self, drugs: list[DrugChoice]) -> None:
         self._drugs = drugs
         self.drug_combo.clear()
+        self.reaction_drug_combo.clear()
+        self.reaction_drug_combo.addItem("No drug given", None)
         for drug in drugs:
             self.drug_combo.addItem(drug.label, drug.id)
+            self.reaction_drug_combo.addItem(drug.label, drug.id)
 
     def open_visit(self, visit_id: int) -> None:
         self._visit_id = visit_id
@@ -440,9 +451,10 @@ class ChairView(QWidget):
             return
         actor = self._actor
         nursing = self._nursing
+        now = self._clock()
 
         def load() -> tuple[VisitSheet, CodingResult]:
-            return nursing.visit_sheet(actor, visit_id), nursing.live_coding(actor, visit_id)
+            return nursing.visit_sheet(actor, visit_id), nursing.live_coding(actor, visit_id, now)
 
         self._runner.run(load, self._show_visit, self._error)
 
@@ -717,6 +729,22 @@ class ChairView(QWidget):
 
         self._runner.run(lambda: self._nursing.record_vitals(actor, visit_id, vitals), done, self._error)
 
+    def _reaction_drug(self, at: datetime) -> AdministrationDraft | None:
+        """The drug given for the reaction, pushed now through the current line; it is coded too."""
+        drug_id = self.reaction_drug_combo.currentData()
+        if drug_id is None:
+            return None
+        site = (
+            next((a.iv_site for a in self._sheet.administrations if a.iv_site), None) if self._sheet else None
+        )
+        return AdministrationDraft(
+            method=AdminMethod.PUSH,
+            drug_id=drug_id,
+            iv_site=site,
+            dose_amount=self.reaction_dose_edit.text().strip() or None,
+            start_at=at,
+        )
+
     def _reaction(self) -> None:
         visit_id, actor = self._require_visit(), self._actor
         text = self.reaction_edit.text().strip()
@@ -728,11 +756,15 @@ class ChairView(QWidget):
             severity=self.severity_combo.currentData(),
             description=text,
             administration_id=self.selected_administration(),
-            interventions=[InterventionInput(performed_at=at, description=text)],
+            interventions=[
+                InterventionInput(performed_at=at, description=text, drug=self._reaction_drug(at))
+            ],
         )
 
         def done(_id: Any) -> None:
             self.reaction_edit.clear()
+            self.reaction_dose_edit.clear()
+            self.reaction_drug_combo.setCurrentIndex(0)
             self._refresh()
 
         self._runner.run(lambda: self._nursing.record_reaction(actor, visit_id, reaction), done, self._error)

@@ -102,3 +102,9 @@ def test_sqlite_backup_is_a_consistent_copy_with_the_data(tmp_path: Path) -> Non
             assert connection.execute("SELECT last_name FROM patient").fetchall() == [("Example",)]
     finally:
         db.dispose()
+
+
+def test_head_constant_matches_the_migration_chain() -> None:
+    from infusion_desk.migrations import HEAD
+
+    assert HEAD == head_revision(), "set infusion_desk.migrations.HEAD to the newest revision"

@@ -241,3 +241,20 @@ def test_front_desk_cannot_document(services: Services, chair: dict[str, int]) -
     with pytest.raises(PermissionDenied):
         NursingService(services.db).add_administration(desk, chair["visit"], AdministrationDraft(
             method=AdminMethod.PUSH, drug_id=chair["diphenhydramine"]))
+
+
+def test_live_lines_count_a_running_infusion_up_to_now(services: Services, chair: dict[str, int]) -> None:
+    nurse = make_actor(services, Role.NURSE)
+    nursing = NursingService(services.db)
+    visit = chair["visit"]
+    admin = nursing.add_administration(nurse, visit, AdministrationDraft(
+        method=AdminMethod.INFUSION, drug_id=chair["infliximab"], dose_amount="350",
+        start_at=NOW - timedelta(minutes=100)))
+    # At 90 minutes the infusion is one hour; past the 91st minute an add-on hour appears.
+    at_90 = [line.code for line in nursing.live_coding(nurse, visit, NOW - timedelta(minutes=10)).lines]
+    at_100 = [line.code for line in nursing.live_coding(nurse, visit, NOW).lines]
+    assert at_90[:2] == ["96413", "J1745"] and at_100[:2] == ["96413", "96415"]
+    # A pause still open counts as stopped at "now".
+    nursing.pause(nurse, admin, NOW - timedelta(minutes=30))
+    paused = [line.code for line in nursing.live_coding(nurse, visit, NOW).lines]
+    assert paused[:2] == ["96413", "J1745"]  # 70 minutes actually ran

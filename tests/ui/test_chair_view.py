@@ -187,3 +187,24 @@ def test_after_signing_a_time_is_corrected_only_with_a_reason(view, qtbot: QtBot
     with services.db.session() as session:
         addendum = session.execute(sa.select(VisitAddendum)).scalar_one()
     assert addendum.reason.startswith("Stop pressed late")
+
+
+def test_a_reaction_with_a_drug_given_for_it_is_recorded_and_coded(view, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    widget, clock, ids, services, nurse = view
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        widget.pick_today()
+    qtbot.keyClicks(widget.dose_edit, "350")
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        qtbot.mouseClick(widget.add_now_button, Qt.MouseButton.LeftButton)
+    clock.advance(40)
+    widget.admin_table.selectRow(0)
+    qtbot.keyClicks(widget.reaction_edit, "Flushing and itching; infusion slowed")
+    widget.reaction_drug_combo.setCurrentIndex(widget.reaction_drug_combo.findData(ids["diphenhydramine"]))
+    qtbot.keyClicks(widget.reaction_dose_edit, "50")
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        qtbot.mouseClick(widget.reaction_button, Qt.MouseButton.LeftButton)
+    sheet = NursingService(services.db).visit_sheet(nurse, widget._visit_id)
+    assert len(sheet.reactions) == 1 and sheet.reactions[0].description.startswith("Flushing")
+    assert [a.drug for a in sheet.administrations][1] == "diphenhydramine hydrochloride"
+    codes = [row[0] for row in _rows(widget)]
+    assert "96375" in codes and "J1200" in codes
