@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QWidget,
 )
 
@@ -75,6 +76,16 @@ class PayerSettingsDialog(QDialog):
         self.protocol_check.setObjectName("bill_protocol_hydration")
         self.vehicle_check = QCheckBox("Bill the fluid bag that only carries a drug")
         self.vehicle_check.setObjectName("bill_vehicle_fluid")
+        self.chemo_codes_edit = QLineEdit()
+        self.chemo_codes_edit.setObjectName("chemo_admin_hcpcs")
+        self.chemo_codes_edit.setPlaceholderText("e.g. J2350 J1745")
+        self.chemo_codes_edit.setToolTip("Drugs this payer pays with chemotherapy administration codes")
+        self.therapeutic_codes_edit = QLineEdit()
+        self.therapeutic_codes_edit.setObjectName("therapeutic_admin_hcpcs")
+        self.therapeutic_codes_edit.setPlaceholderText("e.g. J2323")
+        self.therapeutic_codes_edit.setToolTip("Drugs this payer pays only with therapeutic infusion codes")
+        form.addRow("Always &chemo codes for", self.chemo_codes_edit)
+        form.addRow("Always t&herapeutic codes for", self.therapeutic_codes_edit)
         form.addRow(self.protocol_check)
         form.addRow(self.vehicle_check)
         self.status = QLabel("")
@@ -108,6 +119,8 @@ class PayerSettingsDialog(QDialog):
             combo.setCurrentIndex(max(0, combo.findData(settings[key])))
         self.protocol_check.setChecked(bool(settings["bill_protocol_hydration"]))
         self.vehicle_check.setChecked(bool(settings["bill_vehicle_fluid"]))
+        self.chemo_codes_edit.setText(" ".join(settings["chemo_admin_hcpcs"]))
+        self.therapeutic_codes_edit.setText(" ".join(settings["therapeutic_admin_hcpcs"]))
         self.status.setText("")
 
     def save(self) -> None:
@@ -117,6 +130,10 @@ class PayerSettingsDialog(QDialog):
         changes: dict[str, object] = {key: combo.currentData() for key, combo in self.combos.items()}
         changes["bill_protocol_hydration"] = self.protocol_check.isChecked()
         changes["bill_vehicle_fluid"] = self.vehicle_check.isChecked()
+        changes["chemo_admin_hcpcs"] = self.chemo_codes_edit.text().upper().replace(",", " ").split()
+        changes["therapeutic_admin_hcpcs"] = (
+            self.therapeutic_codes_edit.text().upper().replace(",", " ").split()
+        )
         actor = self._actor
 
         def done(_result: Any) -> None:

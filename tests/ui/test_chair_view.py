@@ -208,3 +208,30 @@ def test_a_reaction_with_a_drug_given_for_it_is_recorded_and_coded(view, qtbot: 
     assert [a.drug for a in sheet.administrations][1] == "diphenhydramine hydrochloride"
     codes = [row[0] for row in _rows(widget)]
     assert "96375" in codes and "J1200" in codes
+
+
+def test_scanning_a_vial_fills_ndc_lot_and_expiry_and_vitals_are_recorded(view, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    widget, clock, ids, services, nurse = view
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        widget.pick_today()
+    # A keyboard-wedge scanner types the GS1 DataMatrix of a Remicade 100 mg vial and Enter.
+    qtbot.keyClicks(widget.scan_edit, "]d20100357894030010172712311012AB34")
+    qtbot.keyClick(widget.scan_edit, Qt.Key.Key_Return)
+    assert widget.scan_edit.text() == "57894003001"
+    assert widget.lot_edit.text() == "12AB34"
+    assert widget.expiry_edit.text() == "12/31/2027"
+    # A scan that is not a GS1 code says so and leaves the fields alone.
+    widget.scan_edit.clear()
+    qtbot.keyClicks(widget.scan_edit, "]d2017")
+    qtbot.keyClick(widget.scan_edit, Qt.Key.Key_Return)
+    assert "Barcode not read" in widget.warnings_label.text()
+    assert widget.lot_edit.text() == "12AB34"
+
+    qtbot.keyClicks(widget.bp_edit, "118/76")
+    qtbot.keyClicks(widget.pulse_edit, "72")
+    qtbot.keyClicks(widget.spo2_edit, "98")
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        qtbot.mouseClick(widget.vitals_button, Qt.MouseButton.LeftButton)
+    (vitals,) = NursingService(services.db).visit_sheet(nurse, widget._visit_id).vitals
+    assert (vitals.systolic, vitals.diastolic, vitals.pulse, vitals.spo2) == (118, 76, 72, 98)
+    assert widget.bp_edit.text() == ""

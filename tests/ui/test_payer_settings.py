@@ -25,9 +25,11 @@ def test_manager_sets_a_commercial_payer_to_jw_jz(qtbot: QtBot, sqlite_services:
     waste = dialog.combos["waste_modifiers"]
     qtbot.waitUntil(lambda: waste.currentData() == "jw", timeout=5000)  # commercial default
     waste.setCurrentIndex(waste.findData("jw_jz"))
+    qtbot.keyClicks(dialog.therapeutic_codes_edit, "j2350, J2323")
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         dialog.save()
     assert "Saved" in dialog.status.text()
     stored = sqlite_services.clinic.payer_coding_settings(manager, payer_id)
     assert stored["waste_modifiers"] == "jw_jz" and stored["separate_site_modifier"] == "59"
+    assert stored["therapeutic_admin_hcpcs"] == ("J2350", "J2323")
     wait_for_idle()
