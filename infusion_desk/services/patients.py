@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,13 +25,22 @@ SEARCH_LIMIT = 50
 _DATE_PATTERNS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%m%d%Y")
 
 
-def _prefix_range(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
-    """``column`` starts with ``prefix``, written as a range so both engines use the index."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return sa.and_(column >= prefix, column < upper)
+def _upper(prefix: str) -> str:
+    """The smallest string above every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _starts(column: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
+    """``column`` starts with the bound prefix ``name``, as a range so both engines use the index."""
+    return sa.and_(column >= sa.bindparam(f"{name}_lo"), column < sa.bindparam(f"{name}_hi"))
+
+
+_DATE_SHAPE = re.compile(r"^\d{1,4}[/-]\d{1,2}[/-]\d{1,4}$|^\d{8}$")
 
 
 def _parse_date(text: str) -> date | None:
+    if not _DATE_SHAPE.match(text):
+        return None
     for pattern in _DATE_PATTERNS:
         try:
             return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date, not a time
@@ -45,13 +55,43 @@ _ROW_COLUMNS = (
     Patient.last_name,
     Patient.first_name,
     Patient.birth_date,
-    Patient.sex,
+    sa.type_coerce(Patient.sex, sa.String).label("sex"),  # the code as stored: "F", "M", "U"
     Patient.phone,
 )
 
 
-def patient_search_statement(query: str, limit: int = SEARCH_LIMIT) -> sa.Select[Any] | None:
-    """The SELECT behind the finder: by date of birth, MRN, or name prefixes.
+@cache
+def _shape(kind: str) -> sa.Select[Any]:
+    """One SELECT per kind of search, built once; each keystroke only binds new values."""
+    stmt = sa.select(*_ROW_COLUMNS)
+    if kind == "dob":
+        stmt = stmt.where(Patient.birth_date == sa.bindparam("dob"))
+    elif kind == "mrn":
+        stmt = stmt.where(_starts(Patient.mrn, "mrn"))
+    elif kind == "last":
+        stmt = stmt.where(_starts(Patient.search_last, "last"))
+    elif kind == "last_first":
+        stmt = stmt.where(_starts(Patient.search_last, "last"), _starts(Patient.search_first, "first"))
+    elif kind == "word":
+        stmt = stmt.where(sa.or_(_starts(Patient.search_last, "a"), _starts(Patient.search_first, "a")))
+    else:  # two words, either order
+        stmt = stmt.where(
+            sa.or_(
+                sa.and_(_starts(Patient.search_first, "a"), _starts(Patient.search_last, "b")),
+                sa.and_(_starts(Patient.search_last, "a"), _starts(Patient.search_first, "b")),
+            )
+        )
+    return stmt.order_by(Patient.search_last, Patient.search_first, Patient.id).limit(
+        sa.bindparam("limit", type_=sa.Integer)
+    )
+
+
+def _bounds(name: str, prefix: str) -> dict[str, str]:
+    return {f"{name}_lo": prefix, f"{name}_hi": _upper(prefix)}
+
+
+def patient_search(query: str, limit: int = SEARCH_LIMIT) -> tuple[sa.Select[Any], dict[str, Any]] | None:
+    """The SELECT behind the finder and its parameters: by date of birth, MRN, or name prefixes.
 
     ``"smi"`` matches last or first names starting with "smi"; ``"smith, jo"`` and
     ``"jo smith"`` match first *and* last name; ``"03/14/1956"`` matches a date of birth;
@@ -60,46 +100,26 @@ def patient_search_statement(query: str, limit: int = SEARCH_LIMIT) -> sa.Select
     text = query.strip()
     if not text:
         return None
-    stmt = sa.select(*_ROW_COLUMNS)
+    params: dict[str, Any] = {"limit": limit}
     birth_date = _parse_date(text)
     if birth_date is not None:
-        stmt = stmt.where(Patient.birth_date == birth_date)
-    elif any(ch.isdigit() for ch in text):
-        stmt = stmt.where(_prefix_range(Patient.mrn, text.upper()))
-    elif "," in text:
+        return _shape("dob"), {**params, "dob": birth_date}
+    if any(ch.isdigit() for ch in text):
+        return _shape("mrn"), {**params, **_bounds("mrn", text.upper())}
+    if "," in text:
         last, _, first = text.partition(",")
         last_key, first_key = search_key(last), search_key(first)
         if not last_key:
             return None
-        stmt = stmt.where(_prefix_range(Patient.search_last, last_key))
-        if first_key:
-            stmt = stmt.where(_prefix_range(Patient.search_first, first_key))
-    else:
-        words = [search_key(w) for w in re.split(r"\s+", text) if search_key(w)]
-        if not words:
-            return None
-        if len(words) == 1:
-            stmt = stmt.where(
-                sa.or_(
-                    _prefix_range(Patient.search_last, words[0]),
-                    _prefix_range(Patient.search_first, words[0]),
-                )
-            )
-        else:
-            first_key, last_key = words[0], words[-1]
-            stmt = stmt.where(
-                sa.or_(
-                    sa.and_(
-                        _prefix_range(Patient.search_first, first_key),
-                        _prefix_range(Patient.search_last, last_key),
-                    ),
-                    sa.and_(
-                        _prefix_range(Patient.search_last, first_key),
-                        _prefix_range(Patient.search_first, last_key),
-                    ),
-                )
-            )
-    return stmt.order_by(Patient.search_last, Patient.search_first, Patient.id).limit(limit)
+        if not first_key:
+            return _shape("last"), {**params, **_bounds("last", last_key)}
+        return _shape("last_first"), {**params, **_bounds("last", last_key), **_bounds("first", first_key)}
+    words = [key for key in (search_key(w) for w in text.split()) if key]
+    if not words:
+        return None
+    if len(words) == 1:
+        return _shape("word"), {**params, **_bounds("a", words[0])}
+    return _shape("two_words"), {**params, **_bounds("a", words[0]), **_bounds("b", words[-1])}
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,14 +264,15 @@ class PatientService:
     def search(self, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[PatientRow]:
         """Patients matching what the user typed, for the finder (no audit: no record opened)."""
         actor.require(Permission.PATIENT_VIEW)
-        stmt = patient_search_statement(query, limit)
-        if stmt is None:
+        search = patient_search(query, limit)
+        if search is None:
             return []
+        stmt, params = search
         # A read with nothing to write: a plain connection, no unit of work to commit.
         with self._db.read() as connection:
             return [
-                PatientRow(r.id, r.mrn, r.last_name, r.first_name, r.birth_date, r.sex.value, r.phone)
-                for r in connection.execute(stmt)
+                PatientRow(r.id, r.mrn, r.last_name, r.first_name, r.birth_date, r.sex, r.phone)
+                for r in connection.execute(stmt, params).all()
             ]
 
     def get(self, actor: Actor, patient_id: int) -> PatientDetail:
