@@ -9,12 +9,7 @@ keystrokes are dropped, so the list always matches what is in the box.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
@@ -33,63 +28,32 @@ from infusion_desk.services.app import Services
 from infusion_desk.services.patients import SEARCH_LIMIT, PatientRow
 from infusion_desk.ui.errors import describe
 from infusion_desk.ui.formatting import sex_label, us_date
-from infusion_desk.ui.tables import configure_table
+from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
 
 SEARCH_DELAY_MS = 150
 
-_Index = QModelIndex | QPersistentModelIndex
 
 
-class PatientTableModel(QAbstractTableModel):
+PATIENT_COLUMNS: tuple[Column[PatientRow], ...] = (
+    ("MRN", lambda r: r.mrn),
+    ("Name", lambda r: r.display_name),
+    ("Date of birth", lambda r: us_date(r.birth_date)),
+    ("Sex", lambda r: sex_label(r.sex)),
+    ("Phone", lambda r: r.phone or ""),
+)
+
+
+class PatientTableModel(RowTableModel[PatientRow]):
     """The finder's results: one row per :class:`PatientRow`, at most one search's worth."""
 
-    HEADERS = ("MRN", "Name", "Date of birth", "Sex", "Phone")
+    HEADERS = tuple(header for header, _ in PATIENT_COLUMNS)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[PatientRow] = []
-
-    def set_rows(self, rows: list[PatientRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+        super().__init__(PATIENT_COLUMNS, parent)
 
     def patient_id(self, row: int) -> int:
-        return self._rows[row].id
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                row.mrn,
-                row.display_name,
-                us_date(row.birth_date),
-                sex_label(row.sex),
-                row.phone or "",
-            )[index.column()]
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
+        return self.row(row).id
 
 
 class _SearchBox(QLineEdit):

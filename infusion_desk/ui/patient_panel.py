@@ -8,9 +8,7 @@ The panel never loads anything itself; whoever opens the patient fetches the rec
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -23,56 +21,28 @@ from PySide6.QtWidgets import (
 
 from infusion_desk.services.patients import PatientDetail, PolicySummary
 from infusion_desk.ui.formatting import RANK_LABELS, SEX_LABELS, us_date
-from infusion_desk.ui.tables import configure_table
+from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 
-_Index = QModelIndex | QPersistentModelIndex
+POLICY_COLUMNS: tuple[Column[PolicySummary], ...] = (
+    ("Rank", lambda p: RANK_LABELS.get(p.rank, str(p.rank))),
+    ("Payer", lambda p: p.payer_name),
+    ("Member ID", lambda p: p.member_id),
+    ("Group", lambda p: p.group_number or ""),
+    ("Effective", lambda p: us_date(p.effective_date)),
+    ("Termination", lambda p: us_date(p.termination_date) or "open"),
+)
 
 
-class PolicyTableModel(QAbstractTableModel):
+class PolicyTableModel(RowTableModel[PolicySummary]):
     """A patient's insurance policies (a short list, replaced whenever a patient opens)."""
 
-    HEADERS = ("Rank", "Payer", "Member ID", "Group", "Effective", "Termination")
+    HEADERS = tuple(header for header, _ in POLICY_COLUMNS)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[PolicySummary, ...] = ()
+        super().__init__(POLICY_COLUMNS, parent)
 
     def set_policies(self, policies: tuple[PolicySummary, ...]) -> None:
-        self.beginResetModel()
-        self._rows = tuple(policies)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return None
-        if not 0 <= index.row() < len(self._rows):
-            return None
-        p = self._rows[index.row()]
-        return (
-            RANK_LABELS.get(p.rank, str(p.rank)),
-            p.payer_name,
-            p.member_id,
-            p.group_number or "",
-            us_date(p.effective_date),
-            us_date(p.termination_date) or "open",
-        )[index.column()]
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
+        self.set_rows(policies)
 
 
 def _value_label(name: str, parent: QWidget) -> QLabel:
