@@ -47,7 +47,6 @@ PATIENT_COLUMNS: tuple[Column[PatientRow], ...] = (
 class PatientTableModel(RowTableModel[PatientRow]):
     """The finder's results: one row per :class:`PatientRow`, at most one search's worth."""
 
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(PATIENT_COLUMNS, parent)
 

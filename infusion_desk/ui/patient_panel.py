@@ -36,7 +36,6 @@ POLICY_COLUMNS: tuple[Column[PolicySummary], ...] = (
 class PolicyTableModel(RowTableModel[PolicySummary]):
     """A patient's insurance policies (a short list, replaced whenever a patient opens)."""
 
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(POLICY_COLUMNS, parent)
 
