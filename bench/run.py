@@ -32,7 +32,10 @@ def _probe(*args: str) -> dict[str, float]:
         env=env, check=True, cwd=Path(__file__).resolve().parent.parent,
     ).stdout
     data = json.loads(out.strip().splitlines()[-1])
-    return {"seconds": (data["shown_ns"] - started) / 1e9, "peak_rss_mib": data["peak_rss_kib"] / 1024}
+    probe = {"seconds": (data["shown_ns"] - started) / 1e9, "peak_rss_mib": data["peak_rss_kib"] / 1024}
+    if "signed_in_ns" in data:
+        probe["signed_in_seconds"] = (data["signed_in_ns"] - started) / 1e9
+    return probe
 
 
 def bench_startup(db_path: Path) -> dict[str, float]:
@@ -49,6 +52,7 @@ def bench_startup(db_path: Path) -> dict[str, float]:
         "app_s": app_s,
         "ratio": app_s / bare_s,
         "app_peak_mib": max(p["peak_rss_mib"] for p in app),
+        "app_working_s": statistics.median(p["signed_in_seconds"] for p in app),
         "bare_peak_mib": max(p["peak_rss_mib"] for p in bare),
     }
 
@@ -129,11 +133,15 @@ Written by `make bench` on {stamp} ({machine}), on a demo clinic of {PATIENTS:,}
 | Start-up to main window shown (median of {STARTS}) | {startup['app_s']:.3f} s | bare QApplication + empty QMainWindow: {startup['bare_s']:.3f} s | **{startup['ratio']:.2f}** | ≤ 2.0 |
 | Patient finder keystroke search, median | {finder['median_ms']:.2f} ms | raw SQL, same search: {finder['raw_median_ms']:.2f} ms | **{finder['ratio_median']:.2f}** | ≤ 2 |
 | Patient finder keystroke search, p95 ({finder['queries']:.0f} keystrokes) | **{finder['p95_ms']:.2f} ms** | raw SQL p95: {finder['raw_p95_ms']:.2f} ms | {finder['ratio_p95']:.2f} | p95 < 50 ms, ratio ≤ 2 |
+| Start-up to signed in with the workspaces shown (median) | {startup['app_working_s']:.3f} s | | | |
 | Peak memory, app running with the database open | **{startup['app_peak_mib']:.0f} MB** | bare Qt window: {startup['bare_peak_mib']:.0f} MB | | < 300 MB |
 
 How they are measured: start-up is the wall-clock time from spawning the process to the
-first event-loop turn after `show()` (the app opens and checks the database, signs in
-`frontdesk`, and builds the main window; the baseline shows an empty `QMainWindow`). The
+first event-loop turn after the application window's `show()`; the window appears with its
+sign-in form while a worker thread imports the data layer and opens and checks the
+database (the baseline shows an empty `QMainWindow`). The next row is the time until the
+probe, signing in `frontdesk` through the form as soon as the database is open, has the
+role workspaces on screen and five searches done. The
 finder types each letter of {finder['queries']:.0f} keystrokes taken from random patients'
 last names and times `PatientService.search` against the same hand-written SQL run
 through `sqlite3` (each query is run once on both paths before it is timed, so both read

@@ -22,14 +22,18 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
 from infusion_desk import __version__
-from infusion_desk.models.db import DATABASE_URL_ENV, Database
-from infusion_desk.models.migrate import DatabaseTooNewError, current_revision, head_revision, upgrade
-from infusion_desk.services.access import Actor
+from infusion_desk.config import DATABASE_URL_ENV
 from infusion_desk.services.errors import AuthenticationFailed, ServiceError, ValidationFailed
+
+if TYPE_CHECKING:
+    from infusion_desk.models.db import Database
+    from infusion_desk.services.access import Actor
+    from infusion_desk.services.app import Services
 
 USER_ENV = "INFUSION_DESK_USER"
 PASSWORD_ENV = "INFUSION_DESK_PASSWORD"
@@ -101,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open(url: str, *, migrate: bool = True) -> Database:
+    from infusion_desk.models.db import Database
+    from infusion_desk.models.migrate import DatabaseTooNewError, upgrade
+
     db = Database.open(url)
     if migrate:
         try:
@@ -136,7 +143,11 @@ def cmd_demo(args: argparse.Namespace, url: str) -> int:
     db = _open(url)
     try:
         summary = generate_demo(
-            db, patients=args.patients, months=args.months, seed=args.seed, today=args.today,
+            db,
+            patients=args.patients,
+            months=args.months,
+            seed=args.seed,
+            today=args.today,
             progress=lambda message: print(f"demo: {message}", file=sys.stderr),
         )
     except DemoExistsError as exc:
@@ -155,6 +166,9 @@ def cmd_demo(args: argparse.Namespace, url: str) -> int:
 
 
 def cmd_db(args: argparse.Namespace, url: str) -> int:
+    from infusion_desk.models.db import Database
+    from infusion_desk.models.migrate import DatabaseTooNewError, current_revision, head_revision, upgrade
+
     if args.db_command == "status":
         db = _open(url, migrate=False)
         try:
@@ -191,11 +205,22 @@ def cmd_patients(args: argparse.Namespace, url: str) -> int:
     finally:
         db.dispose()
     if args.json:
-        print(json.dumps([
-            {"id": r.id, "mrn": r.mrn, "last_name": r.last_name, "first_name": r.first_name,
-             "birth_date": r.birth_date.isoformat(), "sex": r.sex}
-            for r in rows
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "mrn": r.mrn,
+                        "last_name": r.last_name,
+                        "first_name": r.first_name,
+                        "birth_date": r.birth_date.isoformat(),
+                        "sex": r.sex,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
     else:
         for r in rows:
             print(f"{r.mrn:<12} {r.display_name:<36} {r.birth_date:%m/%d/%Y}  {r.sex}")
@@ -237,23 +262,23 @@ def cmd_code(args: argparse.Namespace, url: str | None) -> int:
     return EXIT_OK
 
 
-def cmd_gui(url: str) -> int:
+def open_for_gui(url: str) -> Services:
+    """Open (and on first start fill) the database; runs on the GUI's worker thread."""
     from infusion_desk.services.app import Services
     from infusion_desk.services.demo import generate_demo
-    from infusion_desk.ui.app import run_gui, show_startup_error
 
-    try:
-        services, result = Services.open(url)
-    except DatabaseTooNewError as exc:
-        return show_startup_error(str(exc))
+    services, _ = Services.open(url)
     if services.clinic.details() is None:
         # First start on this workstation: a demo clinic, until the setup wizard exists.
-        print("First start: creating the demo clinic (fictional data)...", file=sys.stderr)
         generate_demo(services.db, patients=FIRST_RUN_PATIENTS, months=FIRST_RUN_MONTHS)
-    try:
-        return run_gui(services)
-    finally:
-        services.close()
+    return services
+
+
+def cmd_gui(url: str) -> int:
+    """The window appears at once; the database opens behind it (see ui.app_window)."""
+    from infusion_desk.ui.app import run_gui
+
+    return run_gui(lambda: open_for_gui(url))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {

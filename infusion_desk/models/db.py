@@ -22,14 +22,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-DATABASE_URL_ENV = "INFUSION_DESK_DATABASE_URL"
+from infusion_desk.config import DATABASE_URL_ENV
+from infusion_desk.models.errors import DatabaseUnavailable
 
-
-class DatabaseUnavailable(RuntimeError):
-    """The database could not be used just now (locked, server down, disk full): not the user's input.
-
-    Nothing of the unit of work was kept; the same action can be tried again.
-    """
+__all__ = [
+    "DATABASE_URL_ENV",
+    "Database",
+    "DatabaseUnavailable",
+    "create_engine",
+    "normalise_url",
+    "sqlite_path",
+]
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from infusion_desk.billing.findings import Finding
-from infusion_desk.models.db import DatabaseUnavailable
+from infusion_desk.models.errors import DatabaseUnavailable
 
 
 class ServiceError(Exception):

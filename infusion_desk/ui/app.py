@@ -1,22 +1,25 @@
-"""Starting the desktop application: sign in, then the main window.
+"""Starting the desktop application: the window first, the database behind it, then sign-in.
 
-    services, _ = Services.open(url)
-    raise SystemExit(run_gui(services))
+    raise SystemExit(run_gui(lambda: Services.open(url)[0]))
 
-Benchmarks and tests skip the dialog with :func:`create_main_window`.
+Tests that need a signed-in window without the form use :func:`create_main_window`.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication
 
-from infusion_desk.services.access import Actor
-from infusion_desk.services.app import Services
-from infusion_desk.ui.main_window import APP_NAME, MainWindow
-from infusion_desk.ui.sign_in import SignInDialog
+from infusion_desk.ui.app_window import APP_NAME, AppWindow
 from infusion_desk.ui.tasks import wait_for_idle
+
+if TYPE_CHECKING:
+    from infusion_desk.services.access import Actor
+    from infusion_desk.services.app import Services
+    from infusion_desk.ui.main_window import MainWindow
 
 
 def _application(argv: list[str] | None) -> QApplication:
@@ -31,29 +34,23 @@ def _application(argv: list[str] | None) -> QApplication:
 
 def create_main_window(services: Services, actor: Actor) -> MainWindow:
     """The main window for a signed-in user, not yet shown."""
+    from infusion_desk.ui.main_window import MainWindow
+
     return MainWindow(services, actor)
 
 
-def run_gui(services: Services, argv: list[str] | None = None) -> int:
-    """Show the sign-in dialog, then the main window; return the exit code."""
+def run_gui(services: Services | Callable[[], Services], argv: list[str] | None = None) -> int:
+    """Show the application window at once; open the database behind it; return the exit code.
+
+    ``services`` is either open already or a callable that opens them (run on the worker
+    thread, so the window is on screen first).
+    """
     app = _application(argv)
     app.setApplicationName(APP_NAME)
-    dialog = SignInDialog(services)
-    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.actor is None:
-        wait_for_idle()
-        return 0
-    window = create_main_window(services, dialog.actor)
+    opener = services if callable(services) else (lambda: services)
+    window = AppWindow(opener)
     window.show()
     try:
         return app.exec()
     finally:
         wait_for_idle()
-
-
-def show_startup_error(message: str, argv: list[str] | None = None) -> int:
-    """Tell the user why the application cannot start (e.g. a database newer than the app)."""
-    _application(argv)
-    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, "Infusion Desk cannot start.")
-    box.setInformativeText(message)
-    box.exec()
-    return 1

@@ -8,6 +8,7 @@ The password check (argon2, deliberately slow) runs on the background worker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,13 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from infusion_desk.services.access import Actor
-from infusion_desk.services.app import Services
-from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ServiceError
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
+
+if TYPE_CHECKING:
+    from infusion_desk.services.access import Actor
+    from infusion_desk.services.app import Services
+    from infusion_desk.services.clinic import ClinicDetails
 
 DEMO_BANNER = "Demo clinic — fictional data"
 
@@ -53,7 +56,8 @@ def _clinic_info(services: Services) -> _ClinicInfo:
 class SignInDialog(QDialog):
     clinicLoaded = Signal()
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services | None, parent: QWidget | None = None) -> None:
+        """Without ``services`` the form waits (disabled) until :meth:`attach` brings them."""
         super().__init__(parent)
         self.setObjectName("signInDialog")
         self.setWindowTitle("Sign in — Infusion Desk")
@@ -128,6 +132,16 @@ class SignInDialog(QDialog):
         self.username.setFocus(Qt.FocusReason.OtherFocusReason)
         self.resize(420, self.sizeHint().height())
         pin_minimum_size(self)
+        if services is not None:
+            self.attach(services)
+        else:
+            self.clinic.setText("Opening the clinic database…")
+            self.sign_in_button.setEnabled(False)
+
+    def attach(self, services: Services) -> None:
+        """The database is open: show the clinic and accept sign-ins."""
+        self._services = services
+        self.sign_in_button.setEnabled(True)
         self._runner.run(lambda: _clinic_info(services), self._show_clinic, self._clinic_failed)
 
     def _show_clinic(self, info: _ClinicInfo) -> None:
@@ -145,7 +159,7 @@ class SignInDialog(QDialog):
         self._show_error(describe(exc))
 
     def sign_in(self) -> None:
-        if not self.sign_in_button.isEnabled():
+        if not self.sign_in_button.isEnabled() or self._services is None:
             return
         username, password = self.username.text(), self.password.text()
         if not username.strip():

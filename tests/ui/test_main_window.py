@@ -10,9 +10,9 @@ from infusion_desk.models.enums import Role
 from infusion_desk.services.app import Services
 from infusion_desk.services.demo import generate_demo
 from infusion_desk.ui.app import create_main_window, run_gui
+from infusion_desk.ui.app_window import AppWindow
 from infusion_desk.ui.main_window import MainWindow
 from infusion_desk.ui.patient_lookup import PatientLookupDialog
-from infusion_desk.ui.sign_in import SignInDialog
 from infusion_desk.ui.visit_table import NURSING_COLUMNS, VisitTableModel
 from tests.conftest import make_actor
 from tests.ui.conftest import TODAY, clinic_details
@@ -158,17 +158,19 @@ def test_run_gui_signs_in_then_shows_the_main_window(qtbot, ui_services: Service
     safety.start(20_000)
 
     def close_main_window() -> None:
-        window = _visible(MainWindow)
-        if not isinstance(window, MainWindow) or window.clinic is None:
+        window = _visible(AppWindow)
+        main = window.main if isinstance(window, AppWindow) else None
+        if main is None or main.clinic is None:
             QTimer.singleShot(50, close_main_window)
             return
         seen["title"] = window.windowTitle()
-        seen["tabs"] = ", ".join(window.workspace_titles())
+        seen["tabs"] = ", ".join(main.workspace_titles())
         window.close()
 
     def sign_in() -> None:
-        dialog = _visible(SignInDialog)
-        if not isinstance(dialog, SignInDialog):
+        window = _visible(AppWindow)
+        dialog = window.sign_in if isinstance(window, AppWindow) else None
+        if dialog is None or not dialog.sign_in_button.isEnabled():
             QTimer.singleShot(50, sign_in)
             return
         qtbot.keyClicks(dialog.username, "t_biller")

@@ -1,0 +1,85 @@
+"""The application window: it appears at once with the sign-in form, then holds the workspaces.
+
+    window = AppWindow(lambda: Services.open(url)[0])
+    window.show()          # on screen before the data layer has even been imported
+
+Opening the database (importing SQLAlchemy, declaring the models, checking the schema)
+takes most of a second; it runs on the worker thread while the window is already up and
+the user types their name. After sign-in the role workspaces replace the form in the same
+window. This module imports nothing heavy at load time, on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+
+from infusion_desk.ui.errors import describe
+from infusion_desk.ui.sign_in import SignInDialog
+from infusion_desk.ui.tasks import TaskRunner, wait_for_idle
+
+if TYPE_CHECKING:
+    from infusion_desk.services.app import Services
+    from infusion_desk.ui.main_window import MainWindow
+
+APP_NAME = "Infusion Desk"
+
+
+class AppWindow(QMainWindow):
+    ready = Signal()  # the database is open; signing in is possible
+    signedIn = Signal()  # the workspaces are on screen
+
+    def __init__(
+        self, open_services: Callable[[], Services], parent: QWidget | None = None, **main_window_options: Any
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("appWindow")
+        self.setWindowTitle(APP_NAME)
+        self.services: Services | None = None
+        self.main: MainWindow | None = None
+        self._options = main_window_options
+        self._runner = TaskRunner(self)
+        self.stack = QStackedWidget(self)
+        self.setCentralWidget(self.stack)
+        self.sign_in = SignInDialog(None)
+        self.sign_in.setWindowFlags(Qt.WindowType.Widget)
+        self.sign_in.accepted.connect(self._signed_in)
+        self.sign_in.rejected.connect(self.close)
+        self.stack.addWidget(self.sign_in)
+        self.resize(self.sign_in.sizeHint().expandedTo(self.sign_in.minimumSizeHint()))
+        self._runner.run(open_services, self._opened, self._open_failed)
+
+    def _opened(self, services: Services) -> None:
+        self.services = services
+        self.sign_in.attach(services)
+        self.ready.emit()
+
+    def _open_failed(self, exc: Exception) -> None:
+        self.sign_in.clinic.setText("Infusion Desk cannot open the clinic database")
+        self.sign_in.error.setText(describe(exc) if not isinstance(exc, RuntimeError) else str(exc))
+        self.sign_in.error.show()
+
+    def _signed_in(self) -> None:
+        from infusion_desk.ui.main_window import MainWindow
+
+        assert self.services is not None and self.sign_in.actor is not None
+        main = MainWindow(self.services, self.sign_in.actor, **self._options)
+        main.setWindowFlags(Qt.WindowType.Widget)
+        # Quitting from the workspaces closes the application window, not just its content.
+        main.quit_action.triggered.disconnect()
+        main.quit_action.triggered.connect(self.close)
+        main.windowTitleChanged.connect(self.setWindowTitle)
+        self.setWindowTitle(main.windowTitle())
+        self.stack.addWidget(main)
+        self.stack.setCurrentWidget(main)
+        self.main = main
+        self.resize(self.size().expandedTo(main.sizeHint()))
+        self.signedIn.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        wait_for_idle(3000)
+        super().closeEvent(event)

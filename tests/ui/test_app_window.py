@@ -1,0 +1,56 @@
+"""The application window is on screen before the database is open, then signs in to the workspaces."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from infusion_desk.models.enums import Role
+from infusion_desk.models.migrate import DatabaseTooNewError
+from infusion_desk.services.app import Services
+from infusion_desk.ui.app_window import AppWindow
+from infusion_desk.ui.tasks import wait_for_idle
+from tests.conftest import make_actor
+
+
+def test_window_first_then_sign_in_then_workspaces(qtbot: QtBot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
+    make_actor(ui_services, Role.NURSE, "nora")
+    opened = threading.Event()
+
+    def slow_open() -> Services:
+        opened.wait(10)  # the database takes its time; the window must not wait for it
+        return ui_services
+
+    window = AppWindow(slow_open)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    form = window.sign_in
+    assert form.isVisible() and not form.sign_in_button.isEnabled()
+    assert "Opening the clinic database" in form.clinic.text()
+
+    with qtbot.waitSignal(window.ready, timeout=5000):
+        opened.set()
+    qtbot.waitUntil(lambda: form.clinic.text() == "Lakeview Infusion Suite", timeout=5000)
+    qtbot.keyClicks(form.username, "nora")
+    qtbot.keyClicks(form.password, "pw-nurse")
+    with qtbot.waitSignal(window.signedIn, timeout=10000):
+        qtbot.keyClick(form.password, Qt.Key.Key_Return)
+    assert window.main is not None and window.main.workspace_titles() == ["Nursing"]
+    qtbot.waitUntil(lambda: "Lakeview Infusion Suite" in window.windowTitle(), timeout=5000)
+    wait_for_idle()
+
+
+def test_a_database_that_cannot_open_is_explained_in_the_window(qtbot: QtBot) -> None:
+    def too_new() -> Services:
+        raise DatabaseTooNewError("This database was last opened by a newer version of Infusion Desk.")
+
+    window = AppWindow(too_new)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.sign_in.error.isVisible(), timeout=5000)
+    assert "newer version" in window.sign_in.error.text()
+    assert not window.sign_in.sign_in_button.isEnabled()
+    wait_for_idle()
