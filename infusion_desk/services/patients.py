@@ -270,10 +270,8 @@ class PatientService:
         stmt, params = search
         # A read with nothing to write: a plain connection, no unit of work to commit.
         with self._db.read() as connection:
-            return [
-                PatientRow(r.id, r.mrn, r.last_name, r.first_name, r.birth_date, r.sex, r.phone)
-                for r in connection.execute(stmt, params).all()
-            ]
+            rows = connection.execute(stmt, params).all()
+        return [PatientRow(*row) for row in rows]
 
     def get(self, actor: Actor, patient_id: int) -> PatientDetail:
         """Open a patient's record; the view is written to the audit trail."""
