@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ import sqlalchemy as sa
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from infusion_desk.models import Patient  # noqa: E402
 from infusion_desk.models.db import Database  # noqa: E402
-from infusion_desk.models.enums import Role  # noqa: E402
+from infusion_desk.models.enums import Role, Sex  # noqa: E402
 from infusion_desk.services.access import Actor  # noqa: E402
 from infusion_desk.services.app import Services  # noqa: E402
 from infusion_desk.services.auth import actor_for  # noqa: E402
@@ -117,3 +119,22 @@ def admin(services: Services) -> Actor:
 @pytest.fixture
 def db(services: Services) -> Database:
     return services.db
+
+
+def fictional_patient(mrn: str = "DM0000001", **overrides: object) -> Patient:
+    """An obviously fictional patient row for tests that arrange data below the services."""
+    values: dict[str, object] = {
+        "mrn": mrn,
+        "first_name": "Testy",
+        "last_name": "Example",
+        "search_first": "testy",
+        "search_last": "example",
+        "birth_date": date(1960, 1, 2),
+        "sex": Sex.FEMALE,
+        "address1": "1 Demo St",
+        "city": "Springfield",
+        "state": "IL",
+        "zip_code": "62701",
+    }
+    values.update(overrides)
+    return Patient(**values)

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from infusion_desk.models import ChargeMasterEntry, Drug, Patient, Visit
 from infusion_desk.models.db import Database
-from infusion_desk.models.enums import AdminClass, Sex
+from infusion_desk.models.enums import AdminClass
 from infusion_desk.services.app import Services
+from tests.conftest import fictional_patient
 
 
 def _drug(price: Decimal) -> Drug:
@@ -65,27 +66,11 @@ def test_floats_and_hidden_rounding_are_refused(sqlite_services: Services) -> No
         assert session.execute(sa.select(sa.func.count(ChargeMasterEntry.id))).scalar_one() == 0
 
 
-def _patient() -> Patient:
-    return Patient(
-        mrn="DM1",
-        first_name="Testy",
-        last_name="Example",
-        search_first="testy",
-        search_last="example",
-        birth_date=date(1960, 1, 2),
-        sex=Sex.FEMALE,
-        address1="1 Demo St",
-        city="Springfield",
-        state="IL",
-        zip_code="62701",
-    )
-
-
 def test_timestamps_come_back_aware_in_utc(services: Services) -> None:
     db: Database = services.db
     chicago_morning = datetime(2026, 3, 2, 9, 2, tzinfo=timezone(timedelta(hours=-6)))
     with db.session() as session:
-        patient = _patient()
+        patient = fictional_patient("DM1")
         session.add(patient)
         session.flush()
         session.add(
@@ -103,7 +88,7 @@ def test_naive_timestamps_are_refused(sqlite_services: Services) -> None:
         pytest.raises(sa.exc.StatementError, match="timezone-aware"),
         sqlite_services.db.session() as session,
     ):
-        patient = _patient()
+        patient = fictional_patient("DM1")
         session.add(patient)
         session.flush()
         session.add(

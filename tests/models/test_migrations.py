@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from infusion_desk.models import Base, Patient
+from infusion_desk.models import Base
 from infusion_desk.models.db import Database
-from infusion_desk.models.enums import Sex
 from infusion_desk.models.migrate import (
     DatabaseTooNewError,
     alembic_config,
@@ -23,6 +21,7 @@ from infusion_desk.models.migrate import (
     head_revision,
     upgrade,
 )
+from tests.conftest import fictional_patient
 
 
 def test_migrating_an_empty_database_gives_the_models_schema(db_url: str) -> None:
@@ -80,21 +79,7 @@ def test_sqlite_backup_is_a_consistent_copy_with_the_data(tmp_path: Path) -> Non
     try:
         upgrade(db)
         with db.session() as session:  # committed, still in the write-ahead log
-            session.add(
-                Patient(
-                    mrn="DM0000001",
-                    first_name="Testy",
-                    last_name="Example",
-                    search_first="testy",
-                    search_last="example",
-                    birth_date=date(1960, 1, 2),
-                    sex=Sex.FEMALE,
-                    address1="1 Demo St",
-                    city="Springfield",
-                    state="IL",
-                    zip_code="62701",
-                )
-            )
+            session.add(fictional_patient())
         copy = backup_sqlite(path, "test")
         assert copy.exists() and copy != path
         with sqlite3.connect(copy) as connection:

@@ -14,7 +14,6 @@ from infusion_desk.models import (
     DrugNdc,
     InsurancePolicy,
     OrderDiagnosis,
-    Patient,
     Payer,
     PhysicianOrder,
     Provider,
@@ -29,7 +28,6 @@ from infusion_desk.models.enums import (
     PolicyRank,
     Role,
     Severity,
-    Sex,
     SubscriberRelationship,
     VisitStatus,
 )
@@ -42,7 +40,7 @@ from infusion_desk.services.nursing import (
     ReactionInput,
     VitalsInput,
 )
-from tests.conftest import make_actor
+from tests.conftest import fictional_patient, make_actor
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
@@ -71,9 +69,8 @@ def seed_chair(services: Services) -> dict[str, int]:
     """A Medicare patient booked today for infliximab 5 mg/kg, and the drugs a nurse may give."""
     with services.db.session() as session:
         payer = Payer(name="Medicare Part B", payer_id="MCR01", payer_type=PayerType.MEDICARE)
-        patient = Patient(mrn="DM0000001", first_name="Testa", last_name="Chairside", search_first="testa",
-                          search_last="chairside", birth_date=date(1950, 5, 5), sex=Sex.FEMALE,
-                          address1="1 Demo St", city="Springfield", state="IL", zip_code="62701")
+        patient = fictional_patient(first_name="Testa", last_name="Chairside", search_first="testa",
+                                    search_last="chairside", birth_date=date(1950, 5, 5))
         provider = Provider(first_name="Ann", last_name="Order", npi="1245319599")
         infliximab = _drug(session, "J1745")
         diphenhydramine = _drug(session, "J1200")
