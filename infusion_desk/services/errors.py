@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from infusion_desk.billing.findings import Finding
 from infusion_desk.models.errors import DatabaseUnavailable
@@ -23,6 +24,14 @@ class ValidationFailed(ServiceError):
     def __init__(self, findings: Iterable[Finding]) -> None:
         self.findings = tuple(findings)
         super().__init__("; ".join(f.message for f in self.findings if f.blocks))
+
+
+class PossibleDuplicate(ServiceError):
+    """The new record looks like one already on file; ``matches`` are the candidates to open instead."""
+
+    def __init__(self, message: str, matches: tuple[Any, ...]) -> None:
+        super().__init__(message)
+        self.matches = matches
 
 
 class PermissionDenied(ServiceError):

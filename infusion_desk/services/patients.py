@@ -19,7 +19,7 @@ from infusion_desk.models.enums import PolicyRank, Sex, SubscriberRelationship
 from infusion_desk.models.patients import search_key
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
-from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.errors import NotFound, PossibleDuplicate, ValidationFailed
 
 SEARCH_LIMIT = 50
 _DATE_PATTERNS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%m%d%Y")
@@ -316,13 +316,64 @@ class PatientService:
                 ),
             )
 
-    def register(self, actor: Actor, data: PatientInput, today: date) -> int:
-        """Create a patient; a rejected save changes nothing."""
+    def find_duplicates(
+        self, actor: Actor, data: PatientInput, member_ids: tuple[str, ...] = ()
+    ) -> list[PatientRow]:
+        """Patients already on file with the same name and date of birth, or the same member ID."""
+        actor.require(Permission.PATIENT_VIEW)
+        with self._db.session() as session:
+            return self._duplicates(session, data, member_ids)
+
+    @staticmethod
+    def _duplicates(session: Session, data: PatientInput, member_ids: tuple[str, ...]) -> list[PatientRow]:
+        same_person = sa.and_(
+            Patient.search_last == search_key(data.last_name),
+            Patient.search_first == search_key(data.first_name),
+            Patient.birth_date == data.birth_date,
+        )
+        members = [m.strip() for m in member_ids if m.strip()]
+        condition = same_person
+        if members:
+            condition = sa.or_(
+                same_person,
+                Patient.id.in_(
+                    sa.select(InsurancePolicy.patient_id).where(InsurancePolicy.member_id.in_(members))
+                ),
+            )
+        rows = session.execute(sa.select(*_ROW_COLUMNS).where(condition).order_by(Patient.id)).all()
+        return [PatientRow(*row) for row in rows]
+
+    def register(
+        self,
+        actor: Actor,
+        data: PatientInput,
+        today: date,
+        *,
+        member_ids: tuple[str, ...] = (),
+        allow_duplicate: bool = False,
+    ) -> int:
+        """Create a patient; a rejected save changes nothing.
+
+        A patient with the same name and date of birth (or a policy with one of
+        ``member_ids``) raises :class:`PossibleDuplicate` listing them, so the front desk can
+        open the existing record instead; ``allow_duplicate`` saves anyway.
+        """
         actor.require(Permission.PATIENT_EDIT)
         findings = validate_patient(data, today)
         if any(f.blocks for f in findings):
             raise ValidationFailed(findings)
         with self._db.session() as session:
+            if not allow_duplicate:
+                matches = self._duplicates(session, data, member_ids)
+                if matches:
+                    names = "; ".join(
+                        f"{m.display_name} ({m.mrn}, born {m.birth_date:%m/%d/%Y})" for m in matches
+                    )
+                    raise PossibleDuplicate(
+                        f"This patient may already be on file: {names}. Open the existing record, "
+                        "or save a new one if this is a different person.",
+                        tuple(matches),
+                    )
             mrn = (data.mrn or "").strip().upper() or _next_mrn(session)
             if session.execute(sa.select(Patient.id).where(Patient.mrn == mrn)).first():
                 raise ValidationFailed([error("MRN_TAKEN", f"MRN {mrn} is already in use.", "mrn")])

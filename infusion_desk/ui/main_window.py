@@ -142,6 +142,12 @@ class MainWindow(QMainWindow):
         )
         self.settings_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
         self.settings_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.new_patient_action = self._action(
+            "&New patient…", "Ctrl+Shift+N", self.new_patient, "newPatientAction"
+        )
+        self.new_patient_action.setEnabled("front_desk" in self.workspaces)
+        self.new_patient_action.setVisible("front_desk" in self.workspaces)
+        file_menu.addAction(self.new_patient_action)
         file_menu.addAction(self.settings_action)
         self.payer_settings_action = self._action(
             "&Payer coding settings…", "Ctrl+Shift+,", self.open_payer_settings, "payerSettingsAction"
@@ -177,6 +183,7 @@ class MainWindow(QMainWindow):
     def _help_actions(self) -> list[QAction]:
         return [
             self.find_action,
+            self.new_patient_action,
             *self.workspace_actions.values(),
             self.refresh_action,
             self.settings_action,
@@ -217,6 +224,12 @@ class MainWindow(QMainWindow):
         self._lookup_dialog.show()
         self._lookup_dialog.activateWindow()
         self._lookup_dialog.lookup.finder.focus_search()
+
+    def new_patient(self) -> None:
+        front_desk = self.front_desk
+        if front_desk is not None:
+            self.tabs.setCurrentWidget(front_desk)
+            front_desk.register_patient()
 
     def refresh(self) -> None:
         current = self.tabs.currentWidget()

@@ -13,7 +13,16 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QFormLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.app import Services
@@ -21,8 +30,9 @@ from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
 from infusion_desk.ui.chair_view import ChairView, Clock
 from infusion_desk.ui.coder_review import CoderReview
 from infusion_desk.ui.errors import describe, show_error
-from infusion_desk.ui.formatting import us_date
+from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.patient_lookup import PatientLookup
+from infusion_desk.ui.registration import RegisterPatientDialog
 from infusion_desk.ui.tables import configure_table
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.visit_table import CODING_COLUMNS, NURSING_COLUMNS, VisitTableModel
@@ -31,11 +41,28 @@ CODING_QUEUE_LIMIT = 200
 
 
 class FrontDeskWorkspace(PatientLookup):
-    """Patient finder and the opened patient's demographics and insurance."""
+    """Patient finder, the opened patient's demographics and insurance, and new registrations."""
 
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(services, actor, parent)
         self.setObjectName("frontDeskWorkspace")
+        self.new_patient_button = QPushButton("&New patient…  (Ctrl+Shift+N)", self)
+        self.new_patient_button.setObjectName("newPatientButton")
+        self.new_patient_button.setEnabled(actor.can(Permission.PATIENT_EDIT))
+        self.new_patient_button.clicked.connect(self.register_patient)
+        layout = self.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.insertWidget(0, self.new_patient_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.registration: RegisterPatientDialog | None = None
+
+    def register_patient(self) -> None:
+        if not self._actor.can(Permission.PATIENT_EDIT):
+            return
+        dialog = RegisterPatientDialog(self._services, self._actor, today_local, self)
+        dialog.registered.connect(self.open_patient)
+        dialog.openExisting.connect(self.open_patient)
+        dialog.open()
+        self.registration = dialog
 
     def refresh(self) -> None:
         if self.panel.patient is not None:

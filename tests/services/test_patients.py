@@ -134,3 +134,28 @@ def _payer(services: Services) -> int:
         session.add(payer)
         session.flush()
         return payer.id
+
+
+def test_registration_offers_the_existing_patient_instead_of_a_duplicate(services: Services, desk) -> None:  # type: ignore[no-untyped-def]
+    from infusion_desk.services.errors import PossibleDuplicate
+
+    existing = services.patients.register(desk, _input("Marta", "Quill", date(1961, 4, 9)), TODAY)
+    services.patients.add_policy(desk, existing, PolicyInput(
+        payer_id=_payer(services), rank=PolicyRank.PRIMARY, member_id="DEMO77", effective_date=date(2026, 1, 1)))
+
+    # Same name (typed differently) and date of birth: offered, not saved.
+    with pytest.raises(PossibleDuplicate) as caught:
+        services.patients.register(desk, _input(" marta ", "QUILL", date(1961, 4, 9)), TODAY)
+    assert [m.id for m in caught.value.matches] == [existing]
+    assert "may already be on file" in str(caught.value)
+    # A different name but the member ID of a policy on file: also the same person, probably.
+    with pytest.raises(PossibleDuplicate) as caught:
+        services.patients.register(desk, _input("Martha", "Quil", date(1961, 4, 9)), TODAY, member_ids=("DEMO77",))
+    assert [m.id for m in caught.value.matches] == [existing]
+    assert services.patients.count(desk) == 1
+
+    # A namesake born another day is not a duplicate; a confirmed duplicate can be saved.
+    services.patients.register(desk, _input("Marta", "Quill", date(1990, 4, 9)), TODAY)
+    services.patients.register(desk, _input("Marta", "Quill", date(1961, 4, 9)), TODAY, allow_duplicate=True)
+    assert services.patients.count(desk) == 3
+    assert len(services.patients.find_duplicates(desk, _input("Marta", "Quill", date(1961, 4, 9)))) == 2

@@ -1,0 +1,101 @@
+"""The front desk registers a patient from the keyboard; a patient already on file is offered instead."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from infusion_desk.models.enums import Role, Sex
+from infusion_desk.services.app import Services
+from infusion_desk.services.patients import PatientInput
+from infusion_desk.ui.tasks import wait_for_idle
+from infusion_desk.ui.workspaces import FrontDeskWorkspace
+from tests.conftest import make_actor
+
+
+def _type(qtbot: QtBot, dialog, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    for name, text in values.items():
+        dialog.fields[name].clear()
+        qtbot.keyClicks(dialog.fields[name], text)
+
+
+FORM = {"first_name": "Ines", "last_name": "Varga", "birth_date": "07/21/1958", "address1": "4 Demo Lane",
+        "city": "Springfield", "state": "il", "zip_code": "62704", "phone": "217-555-0142"}
+
+
+def test_register_then_the_same_person_again_opens_the_existing_record(qtbot: QtBot, ui_services: Services) -> None:
+    desk = make_actor(ui_services, Role.FRONT_DESK)
+    workspace = FrontDeskWorkspace(ui_services, desk)
+    qtbot.addWidget(workspace)
+    workspace.show()
+
+    qtbot.mouseClick(workspace.new_patient_button, Qt.MouseButton.LeftButton)
+    dialog = workspace.registration
+    assert dialog is not None and dialog.isVisible()
+    _type(qtbot, dialog, {**FORM, "birth_date": "21/07/1958"})
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "MM/DD/YYYY" in dialog.error.text()  # nothing was sent
+
+    _type(qtbot, dialog, FORM)
+    with qtbot.waitSignal(workspace.panel.patientShown, timeout=5000):
+        qtbot.keyClick(dialog.fields["phone"], Qt.Key.Key_Return)
+    assert "Varga" in workspace.panel.name.text()
+    assert ui_services.patients.count(desk) == 1
+    (first,) = ui_services.patients.search(desk, "varga")
+
+    # The same person typed again: offered, and opening the existing record saves nothing.
+    qtbot.mouseClick(workspace.new_patient_button, Qt.MouseButton.LeftButton)
+    again = workspace.registration
+    _type(qtbot, again, {**FORM, "first_name": "ines", "last_name": "VARGA"})
+    qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: again.open_existing.isVisible(), timeout=5000)
+    assert "may already be on file" in again.error.text()
+    assert first.mrn in again.duplicates.item(0).text()
+    with qtbot.waitSignal(workspace.panel.patientShown, timeout=5000):
+        qtbot.mouseClick(again.open_existing, Qt.MouseButton.LeftButton)
+    assert ui_services.patients.count(desk) == 1
+    wait_for_idle()
+
+
+def test_service_findings_are_shown_and_nothing_is_saved(qtbot: QtBot, ui_services: Services) -> None:
+    desk = make_actor(ui_services, Role.FRONT_DESK)
+    workspace = FrontDeskWorkspace(ui_services, desk)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    workspace.register_patient()
+    dialog = workspace.registration
+    _type(qtbot, dialog, {**FORM, "state": "QQ", "birth_date": "01/01/2099"})
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "future" in dialog.error.text(), timeout=5000)
+    assert "state" in dialog.error.text().lower()
+    assert ui_services.patients.count(desk) == 0
+    # A different person with the same name is saved after confirming.
+    ui_services.patients.register(desk, PatientInput("Ines", "Varga", date(1958, 7, 21), Sex.FEMALE,
+                                                     "1 Demo St", "Springfield", "IL", "62701"), date(2026, 11, 26))
+    _type(qtbot, dialog, FORM)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.save_anyway.isVisible(), timeout=5000)
+    with qtbot.waitSignal(dialog.registered, timeout=5000):
+        qtbot.mouseClick(dialog.save_anyway, Qt.MouseButton.LeftButton)
+    assert ui_services.patients.count(desk) == 2
+    wait_for_idle()
+
+
+def test_the_new_patient_command_opens_registration_for_the_front_desk_only(qtbot: QtBot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
+    from infusion_desk.ui.app import create_main_window
+
+    window = create_main_window(ui_services, make_actor(ui_services, Role.FRONT_DESK))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.new_patient_action.shortcut().toString() == "Ctrl+Shift+N"
+    window.new_patient_action.trigger()
+    dialog = window.front_desk.registration
+    assert dialog is not None and dialog.isVisible()
+    dialog.reject()
+    nurse_window = create_main_window(ui_services, make_actor(ui_services, Role.NURSE))
+    qtbot.addWidget(nurse_window)
+    assert not nurse_window.new_patient_action.isVisible()
+    wait_for_idle()
