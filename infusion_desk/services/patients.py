@@ -230,10 +230,23 @@ def validate_patient(data: PatientInput, today: date) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
+_MEMBER_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
 def validate_policy(data: PolicyInput) -> tuple[Finding, ...]:
     findings: list[Finding] = []
-    if not data.member_id.strip():
+    member = data.member_id.strip()
+    if not member:
         findings.append(error("REQUIRED", "Member ID is required.", "member_id"))
+    elif not _MEMBER_ID.match(member):
+        findings.append(
+            error(
+                "MEMBER_ID",
+                f"Member ID {member!r}: use letters, digits and hyphens only "
+                "(as printed on the card, without spaces).",
+                "member_id",
+            )
+        )
     findings.extend(
         validation.check_policy_dates(data.effective_date, data.termination_date, "termination_date")
     )

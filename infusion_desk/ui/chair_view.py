@@ -661,7 +661,7 @@ class ChairView(QWidget):
             except ValueError:
                 self.warnings_label.setText("⚠ Expiry: use MM/DD/YYYY.")
                 return None
-        method = self.method_combo.currentData()
+        method = AdminMethod(self.method_combo.currentData())  # Qt returns enum members as plain str
         now = self._clock()
         return AdministrationDraft(
             method=method,
@@ -753,7 +753,7 @@ class ChairView(QWidget):
         at = self._clock()
         reaction = ReactionInput(
             onset_at=at,
-            severity=self.severity_combo.currentData(),
+            severity=Severity(self.severity_combo.currentData()),
             description=text,
             administration_id=self.selected_administration(),
             interventions=[

@@ -126,7 +126,7 @@ class RegisterPatientDialog(QDialog):
             first_name=text["first_name"],
             last_name=text["last_name"],
             birth_date=born,
-            sex=self.sex.currentData(),
+            sex=Sex(self.sex.currentData()),
             address1=text["address1"],
             city=text["city"],
             state=text["state"].upper(),

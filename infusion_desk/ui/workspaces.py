@@ -32,6 +32,7 @@ from infusion_desk.ui.coder_review import CoderReview
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.patient_lookup import PatientLookup
+from infusion_desk.ui.policy_dialog import PolicyDialog
 from infusion_desk.ui.registration import RegisterPatientDialog
 from infusion_desk.ui.tables import configure_table
 from infusion_desk.ui.tasks import TaskRunner
@@ -52,8 +53,29 @@ class FrontDeskWorkspace(PatientLookup):
         self.new_patient_button.clicked.connect(self.register_patient)
         layout = self.layout()
         assert isinstance(layout, QHBoxLayout)
-        layout.insertWidget(0, self.new_patient_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.add_policy_button = QPushButton("Add &insurance…", self)
+        self.add_policy_button.setObjectName("addPolicyButton")
+        self.add_policy_button.setEnabled(False)
+        self.add_policy_button.clicked.connect(self.add_policy)
+        self.panel.patientShown.connect(
+            lambda _patient_id: self.add_policy_button.setEnabled(actor.can(Permission.PATIENT_EDIT))
+        )
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.new_patient_button)
+        buttons.addWidget(self.add_policy_button)
+        buttons.addStretch(1)
+        layout.insertLayout(0, buttons)
         self.registration: RegisterPatientDialog | None = None
+        self.policy_dialog: PolicyDialog | None = None
+
+    def add_policy(self) -> None:
+        patient = self.panel.patient
+        if patient is None or not self._actor.can(Permission.PATIENT_EDIT):
+            return
+        dialog = PolicyDialog(self._services, self._actor, patient.id, self)
+        dialog.saved.connect(self.open_patient)
+        dialog.open()
+        self.policy_dialog = dialog
 
     def register_patient(self) -> None:
         if not self._actor.can(Permission.PATIENT_EDIT):

@@ -159,3 +159,13 @@ def test_registration_offers_the_existing_patient_instead_of_a_duplicate(service
     services.patients.register(desk, _input("Marta", "Quill", date(1961, 4, 9)), TODAY, allow_duplicate=True)
     assert services.patients.count(desk) == 3
     assert len(services.patients.find_duplicates(desk, _input("Marta", "Quill", date(1961, 4, 9)))) == 2
+
+
+def test_member_ids_with_illegal_characters_are_refused(services: Services, desk) -> None:  # type: ignore[no-untyped-def]
+    patient = services.patients.register(desk, _input("Ola", "Nordmann", date(1970, 2, 2)), TODAY)
+    for bad in ("ABC 123", "W*1234", "12~4"):
+        with pytest.raises(ValidationFailed) as caught:
+            services.patients.add_policy(desk, patient, PolicyInput(
+                payer_id=_payer(services), rank=PolicyRank.PRIMARY, member_id=bad, effective_date=date(2026, 1, 1)))
+        assert [f.subject for f in caught.value.findings] == ["member_id"]
+    assert services.patients.get(desk, patient).policies == ()

@@ -235,3 +235,19 @@ def test_scanning_a_vial_fills_ndc_lot_and_expiry_and_vitals_are_recorded(view, 
     (vitals,) = NursingService(services.db).visit_sheet(nurse, widget._visit_id).vitals
     assert (vitals.systolic, vitals.diastolic, vitals.pulse, vitals.spo2) == (118, 76, 72, 98)
     assert widget.bp_edit.text() == ""
+
+
+def test_an_infusion_added_without_start_now_waits_for_start(view, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    widget, clock, ids, services, nurse = view
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        widget.pick_today()
+    _choose(widget, ids["infliximab"], AdminMethod.INFUSION)
+    qtbot.keyClicks(widget.dose_edit, "300")
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        qtbot.mouseClick(widget.add_button, Qt.MouseButton.LeftButton)
+    assert widget.admin_table.item(0, 7).text() == "not started"
+    clock.advance(5)
+    widget.admin_table.selectRow(0)
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        qtbot.keyClick(widget.admin_table, Qt.Key.Key_F6)  # Start
+    assert widget.admin_table.item(0, 7).text() == "running"

@@ -99,3 +99,45 @@ def test_the_new_patient_command_opens_registration_for_the_front_desk_only(qtbo
     qtbot.addWidget(nurse_window)
     assert not nurse_window.new_patient_action.isVisible()
     wait_for_idle()
+
+
+def test_add_insurance_with_a_spouse_subscriber(qtbot: QtBot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
+    from infusion_desk.models import Payer
+    from infusion_desk.models.enums import PayerType, SubscriberRelationship
+
+    desk = make_actor(ui_services, Role.FRONT_DESK)
+    with ui_services.db.session() as session:
+        session.add(Payer(name="Bluebonnet Health Plan (demo)", payer_id="DEMO3", payer_type=PayerType.COMMERCIAL))
+    patient_id = ui_services.patients.register(desk, PatientInput("Ines", "Varga", date(1958, 7, 21), Sex.FEMALE,
+                                                                   "4 Demo Lane", "Springfield", "IL", "62704"),
+                                               date(2026, 11, 26))
+    workspace = FrontDeskWorkspace(ui_services, desk)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    assert not workspace.add_policy_button.isEnabled()  # no patient open yet
+    with qtbot.waitSignal(workspace.panel.patientShown, timeout=5000):
+        workspace.open_patient(patient_id)
+    qtbot.mouseClick(workspace.add_policy_button, Qt.MouseButton.LeftButton)
+    dialog = workspace.policy_dialog
+    qtbot.waitUntil(lambda: dialog.payer.count() == 1, timeout=5000)
+    qtbot.keyClicks(dialog.member_id, "DEMO 123")
+    qtbot.keyClicks(dialog.effective, "01/01/2026")
+    dialog.relationship.setCurrentIndex(dialog.relationship.findData(SubscriberRelationship.SPOUSE))
+    assert dialog.subscriber_first.isEnabled()
+    qtbot.keyClicks(dialog.subscriber_first, "Gabor")
+    dialog.save()
+    qtbot.waitUntil(lambda: "Member ID" in dialog.error.text(), timeout=5000)
+    assert "subscriber" in dialog.error.text().lower()  # last name, date of birth and sex are missing
+    assert ui_services.patients.get(desk, patient_id).policies == ()
+
+    dialog.member_id.clear()
+    qtbot.keyClicks(dialog.member_id, "DEMO123")
+    qtbot.keyClicks(dialog.subscriber_last, "Varga")
+    qtbot.keyClicks(dialog.subscriber_birth, "02/03/1955")
+    dialog.subscriber_sex.setCurrentIndex(dialog.subscriber_sex.findData(Sex.MALE))
+    with qtbot.waitSignal(workspace.panel.patientShown, timeout=5000):
+        dialog.save()
+    (policy,) = ui_services.patients.get(desk, patient_id).policies
+    assert policy.member_id == "DEMO123" and policy.subscriber_relationship is SubscriberRelationship.SPOUSE
+    assert workspace.panel.policy_model.rowCount() == 1
+    wait_for_idle()
