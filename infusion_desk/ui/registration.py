@@ -48,6 +48,10 @@ FIELDS = (
     ("state", "S&tate"),
     ("zip_code", "&ZIP"),
     ("phone", "P&hone"),
+    ("member_id", "&Member ID (to find duplicates)"),
+    ("guarantor_name", "&Guarantor (empty if self)"),
+    ("guarantor_relationship", "Guarantor's &relationship"),
+    ("guarantor_phone", "Guarantor's phone"),
 )
 
 
@@ -132,10 +136,16 @@ class RegisterPatientDialog(QDialog):
             state=text["state"].upper(),
             zip_code=text["zip_code"],
             phone=text["phone"] or None,
+            guarantor_name=text["guarantor_name"] or None,
+            guarantor_relationship=text["guarantor_relationship"] or None,
+            guarantor_phone=text["guarantor_phone"] or None,
         )
+        member_ids = (text["member_id"],) if text["member_id"] else ()
         actor, today, patients = self._actor, self._today(), self._services.patients
         self._runner.run(
-            lambda: patients.register(actor, data, today, allow_duplicate=allow_duplicate),
+            lambda: patients.register(
+                actor, data, today, member_ids=member_ids, allow_duplicate=allow_duplicate
+            ),
             self._saved,
             self._failed,
         )

@@ -141,3 +141,43 @@ def test_add_insurance_with_a_spouse_subscriber(qtbot: QtBot, ui_services: Servi
     assert policy.member_id == "DEMO123" and policy.subscriber_relationship is SubscriberRelationship.SPOUSE
     assert workspace.panel.policy_model.rowCount() == 1
     wait_for_idle()
+
+
+def test_a_member_id_on_file_is_a_duplicate_and_the_guarantor_is_kept(qtbot: QtBot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
+    from infusion_desk.models import Patient, Payer
+    from infusion_desk.models.enums import PayerType, PolicyRank
+    from infusion_desk.services.patients import PolicyInput
+
+    desk = make_actor(ui_services, Role.FRONT_DESK)
+    with ui_services.db.session() as session:
+        payer = Payer(name="Evergreen Mutual (demo)", payer_id="DEMO4", payer_type=PayerType.COMMERCIAL)
+        session.add(payer)
+        session.flush()
+        payer_id = payer.id
+    existing = ui_services.patients.register(desk, PatientInput("Kai", "Lindqvist", date(2001, 5, 5), Sex.MALE,
+                                                                "9 Demo Court", "Springfield", "IL", "62701"),
+                                             date(2026, 11, 26))
+    ui_services.patients.add_policy(desk, existing, PolicyInput(payer_id=payer_id, rank=PolicyRank.PRIMARY,
+                                                               member_id="EVG555", effective_date=date(2026, 1, 1)))
+    workspace = FrontDeskWorkspace(ui_services, desk)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    workspace.register_patient()
+    dialog = workspace.registration
+    # A different spelling of the name, but the card's member ID is on file.
+    _type(qtbot, dialog, {**FORM, "first_name": "Kay", "last_name": "Lindquist", "member_id": "EVG555"})
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.open_existing.isVisible(), timeout=5000)
+    assert "Lindqvist" in dialog.duplicates.item(0).text()
+
+    # A minor with a parent as guarantor, no member ID: saved with the guarantor.
+    workspace.register_patient()
+    minor = workspace.registration
+    _type(qtbot, minor, {**FORM, "first_name": "Noor", "last_name": "Haddad", "birth_date": "03/03/2015",
+                         "guarantor_name": "Samir Haddad", "guarantor_relationship": "parent"})
+    with qtbot.waitSignal(minor.registered, timeout=5000) as blocker:
+        qtbot.mouseClick(minor.save_button, Qt.MouseButton.LeftButton)
+    with ui_services.db.session() as session:
+        saved = session.get(Patient, blocker.args[0])
+        assert (saved.guarantor_name, saved.guarantor_relationship) == ("Samir Haddad", "parent")
+    wait_for_idle()
