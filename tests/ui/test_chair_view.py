@@ -52,6 +52,15 @@ def _rows(widget: ChairView) -> list[tuple[str, int, tuple[str, ...]]]:
     ]
 
 
+def _open_and_start_infusion(widget: ChairView, qtbot: QtBot, dose: str) -> None:
+    """Open today's visit and start the ordered drug now with ``dose``."""
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        widget.pick_today()  # type: ignore[attr-defined]
+    qtbot.keyClicks(widget.dose_edit, dose)
+    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
+        qtbot.mouseClick(widget.add_now_button, Qt.MouseButton.LeftButton)
+
+
 def _choose(widget: ChairView, drug_id: int, method: AdminMethod) -> None:
     widget.drug_combo.setCurrentIndex(widget.drug_combo.findData(drug_id))
     widget.method_combo.setCurrentIndex(widget.method_combo.findData(method))
@@ -117,11 +126,7 @@ def test_nurse_starts_and_stops_two_drugs_and_a_push_then_signs(view, qtbot: QtB
 
 def test_a_stop_before_the_start_is_refused_with_a_message(view, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
     widget, clock, ids, services, nurse = view
-    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
-        widget.pick_today()
-    qtbot.keyClicks(widget.dose_edit, "300")
-    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
-        qtbot.mouseClick(widget.add_now_button, Qt.MouseButton.LeftButton)
+    _open_and_start_infusion(widget, qtbot, "300")
     clock.advance(-30)
     widget.admin_table.selectRow(0)
     qtbot.mouseClick(widget.stop_button, Qt.MouseButton.LeftButton)
@@ -146,11 +151,7 @@ def test_after_signing_a_time_is_corrected_only_with_a_reason(view, qtbot: QtBot
     from infusion_desk.models import VisitAddendum
 
     widget, clock, ids, services, nurse = view
-    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
-        widget.pick_today()
-    qtbot.keyClicks(widget.dose_edit, "350")
-    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
-        qtbot.mouseClick(widget.add_now_button, Qt.MouseButton.LeftButton)
+    _open_and_start_infusion(widget, qtbot, "350")
     clock.advance(100)
     widget.admin_table.selectRow(0)
     with qtbot.waitSignal(widget.visitChanged, timeout=5000):
@@ -191,11 +192,7 @@ def test_after_signing_a_time_is_corrected_only_with_a_reason(view, qtbot: QtBot
 
 def test_a_reaction_with_a_drug_given_for_it_is_recorded_and_coded(view, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
     widget, clock, ids, services, nurse = view
-    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
-        widget.pick_today()
-    qtbot.keyClicks(widget.dose_edit, "350")
-    with qtbot.waitSignal(widget.visitChanged, timeout=5000):
-        qtbot.mouseClick(widget.add_now_button, Qt.MouseButton.LeftButton)
+    _open_and_start_infusion(widget, qtbot, "350")
     clock.advance(40)
     widget.admin_table.selectRow(0)
     qtbot.keyClicks(widget.reaction_edit, "Flushing and itching; infusion slowed")
