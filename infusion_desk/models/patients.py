@@ -142,6 +142,9 @@ class EligibilityCheck(Base):
     coinsurance_percent: Mapped[Decimal | None] = mapped_column(Quantity(2))
     out_of_pocket_max: Mapped[Decimal | None] = mapped_column(Money())
     out_of_pocket_met: Mapped[Decimal | None] = mapped_column(Money())
+    rejection: Mapped[str | None] = mapped_column(
+        sa.String(300), doc="Why the payer could not answer (271 AAA), as the front desk reads it"
+    )
     notes: Mapped[str | None] = mapped_column(sa.Text)
     raw_response: Mapped[str | None] = mapped_column(sa.Text)
 
@@ -221,6 +224,7 @@ class Attachment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(30))
+    description: Mapped[str | None] = mapped_column(sa.String(200))
     filename: Mapped[str] = mapped_column(sa.String(200))
     mime_type: Mapped[str] = mapped_column(sa.String(80))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)

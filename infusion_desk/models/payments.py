@@ -136,6 +136,9 @@ class PatientPayment(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("visit.id"), index=True, doc="The visit a copay was collected for"
+    )
     received_on: Mapped[date] = mapped_column()
     amount: Mapped[Decimal] = mapped_column(Money())
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))

@@ -28,6 +28,12 @@ class Visit(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("physician_order.id"))
+    policy_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("insurance_policy.id"), doc="The coverage chosen when the visit was booked"
+    )
+    series_id: Mapped[str | None] = mapped_column(
+        sa.String(36), index=True, doc="Shared by the visits of one recurring booking"
+    )
     chair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("chair.id"))
     rendering_provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("provider.id"))
     date_of_service: Mapped[date] = mapped_column()
