@@ -23,6 +23,7 @@ from faker import Faker
 from sqlalchemy.orm import Session
 
 from infusion_desk.billing.catalog import CatalogDrug, drug_by_hcpcs, drug_catalog
+from infusion_desk.billing.money import money
 from infusion_desk.billing.validation import make_npi
 from infusion_desk.models import (
     Administration,
@@ -34,6 +35,7 @@ from infusion_desk.models import (
     Drug,
     DrugNdc,
     EligibilityCheck,
+    FeeScheduleEntry,
     InsurancePolicy,
     OrderDiagnosis,
     Patient,
@@ -256,6 +258,13 @@ REGIMENS: tuple[Regimen, ...] = (
     Regimen("eculizumab for PNH", "J1300", Decimal(900), "mg", DoseBasis.FIXED, 14, ("D59.5",), weight=1),
 )
 
+_ALLOWED_SHARE: dict[PayerType, Decimal] = {
+    PayerType.MEDICARE: Decimal("0.45"),
+    PayerType.MEDICAID: Decimal("0.40"),
+    PayerType.COMMERCIAL: Decimal("0.65"),
+    PayerType.OTHER: Decimal("0.60"),
+}
+
 _ADMIN_CHARGES: tuple[tuple[str, str, str], ...] = (
     ("96360", "IV infusion, hydration; initial, 31 min to 1 hour", "210.00"),
     ("96361", "IV infusion, hydration; each additional hour", "65.00"),
@@ -473,6 +482,23 @@ def generate_demo(
             ChargeMasterEntry(code=code, description=text, charge=Decimal(charge))
             for code, text, charge in _ADMIN_CHARGES
         )
+        # Fictional allowed amounts: a fixed share of the clinic's charge per payer, so the
+        # check-in estimate has a fee schedule to price against.
+        fee_start = date(today.year, 1, 1)
+        session.flush()
+        for payer_index, (_name, _payer_id, payer_type, _filing) in enumerate(_PAYERS, start=1):
+            share = _ALLOWED_SHARE[payer_type]
+            session.add_all(
+                FeeScheduleEntry(payer_id=payer_index, code=code, allowed=money(Decimal(charge) * share),
+                                 effective_from=fee_start)
+                for code, _text, charge in _ADMIN_CHARGES
+            )
+            session.add_all(
+                FeeScheduleEntry(payer_id=payer_index, code=item.hcpcs,
+                                 allowed=(item.unit_price * share).quantize(Decimal("0.0001")),
+                                 effective_from=fee_start)
+                for item in catalog.values()
+            )
         session.add(
             ClearinghouseProfile(
                 name="Demo clearinghouse (test mode)",
@@ -561,6 +587,7 @@ def generate_demo(
                 if position == 0:
                     primary_policy = policy_id
                 spouse = rng.random() < 0.15 and payer not in (1, 2)
+                same_home = rng.random() < 0.8
                 policy_rows.append(
                     {
                         "id": policy_id,
@@ -579,10 +606,11 @@ def generate_demo(
                         if spouse
                         else None,
                         "subscriber_sex": (Sex.MALE if sex is Sex.FEMALE else Sex.FEMALE) if spouse else None,
-                        "subscriber_address1": None,
-                        "subscriber_city": None,
-                        "subscriber_state": None,
-                        "subscriber_zip_code": None,
+                        # Most spouses share the patient's address; a few were never asked.
+                        "subscriber_address1": patient_rows[-1]["address1"] if spouse and same_home else None,
+                        "subscriber_city": patient_rows[-1]["city"] if spouse and same_home else None,
+                        "subscriber_state": "IL" if spouse and same_home else None,
+                        "subscriber_zip_code": patient_rows[-1]["zip_code"] if spouse and same_home else None,
                         "effective_date": date(today.year - rng.randint(1, 6), 1, 1),
                         "termination_date": None,
                         "medicare_secondary_type": None,
@@ -698,6 +726,8 @@ def generate_demo(
                         "patient_id": number,
                         "order_id": order_id,
                         "chair_id": chair,
+                        "policy_id": primary_policy,
+                        "series_id": None,
                         "rendering_provider_id": rng.randint(1, 4),
                         "date_of_service": day,
                         "scheduled_start": start_local.astimezone(UTC),
