@@ -16,6 +16,8 @@ MODULES = [
     "infusion_desk.billing.edits",
     "infusion_desk.billing.barcode",
     "infusion_desk.billing.dosing",
+    "infusion_desk.billing.authorizations",
+    "infusion_desk.billing.icd10",
 ]
 
 

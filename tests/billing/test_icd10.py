@@ -1,0 +1,81 @@
+"""ICD-10-CM search: code prefixes, description words, billable codes only, and speed."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from infusion_desk.billing import icd10
+from infusion_desk.billing.validation import check_icd10
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        # ICD-10-CM FY2026 tabular list: K50.90 is the first billable code under K50.9
+        ("K50.9", "K50.90"),
+        ("k509", "K50.90"),
+        # M05.0 Felty's syndrome; its first leaf is M05.00 (unspecified site)
+        ("M05.0", "M05.00"),
+        # words in any order, prefixes of description words: K50.00 Crohn's disease of small intestine ...
+        ("small crohn", "K50.00"),
+        ("crohn's", "K50.00"),
+        # accents ignored: H81.01 Ménière's disease, right ear
+        ("meniere right", "H81.01"),
+        # a code and a word: M05.061 Felty's syndrome, right knee
+        ("M05 knee", "M05.061"),
+        # 'b12' starts no code, but starts a word: D51.0 Vitamin B12 deficiency anemia due to intrinsic factor
+        ("b12", "D51.0"),
+        # E11.9 is itself billable
+        ("E11.9", "E11.9"),
+    ],
+)
+def test_search_finds(query: str, first: str) -> None:
+    results = icd10.search(query)
+    assert results, query
+    assert results[0].display == first
+
+
+@pytest.mark.parametrize("query", ["K50", "fracture", "diabetes", "c", "left right", "R"])
+def test_results_are_billable_codes_with_descriptions(query: str) -> None:
+    results = icd10.search(query, limit=50)
+    assert 0 < len(results) <= 50
+    for diagnosis in results:
+        assert check_icd10(diagnosis.code) == ()  # the same rule an order is checked with
+        assert diagnosis.description
+
+
+@pytest.mark.parametrize("query", ["", "   ", "zzzzqqq", "K50 K51", "Q99.99999"])
+def test_no_results(query: str) -> None:
+    assert icd10.search(query) == ()
+
+
+def test_categories_are_never_offered() -> None:
+    codes = {d.code for d in icd10.search("K50", limit=100)}
+    assert "K509" not in codes and "K50" not in codes  # categories (validation.py says "not billable")
+    assert "K5090" in codes
+
+
+def test_describe() -> None:
+    assert icd10.describe("K50.90") == "Crohn's disease, unspecified, without complications"
+    assert icd10.describe("K50") is None
+
+
+def test_queries_answer_well_under_50_ms_after_the_index_is_built() -> None:
+    icd10.warm_up()
+    for query in ("c", "s", "fracture left", "left right", "diabetes mellitus type 2", "K5", "pain"):
+        started = time.perf_counter()
+        icd10.search(query)
+        assert time.perf_counter() - started < 0.05, query
+
+
+def test_threads_share_one_index() -> None:
+    results: list[tuple[icd10.Diagnosis, ...]] = []
+    threads = [threading.Thread(target=lambda: results.append(icd10.search("crohn"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4 and all(r == results[0] for r in results)
