@@ -16,6 +16,9 @@ MODULES = [
     "infusion_desk.billing.edits",
     "infusion_desk.billing.barcode",
     "infusion_desk.billing.dosing",
+    "infusion_desk.billing.x12.syntax",
+    "infusion_desk.billing.x12.envelope",
+    "infusion_desk.billing.x12.eligibility",
     "infusion_desk.billing.authorizations",
     "infusion_desk.billing.icd10",
 ]
