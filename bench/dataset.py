@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from infusion_desk.migrations import HEAD
 from infusion_desk.models.db import Database
 from infusion_desk.models.migrate import upgrade
 from infusion_desk.services.demo import generate_demo
@@ -15,14 +16,14 @@ from infusion_desk.services.demo import generate_demo
 CACHE = Path(__file__).resolve().parent / ".cache"
 TODAY = date(2026, 11, 26)
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100000"))
-MONTHS = int(os.environ.get("BENCH_MONTHS", "1"))
+MONTHS = int(os.environ.get("BENCH_MONTHS", "5"))
 SEED = 2026
 
 
 def clinic_database() -> Path:
     """Path of the cached benchmark database, created on first use."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"clinic-{PATIENTS}p-{MONTHS}m-{SEED}.sqlite3"
+    path = CACHE / f"clinic-{PATIENTS}p-{MONTHS}m-{SEED}-schema{HEAD}.sqlite3"
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
