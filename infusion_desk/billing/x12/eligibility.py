@@ -361,6 +361,8 @@ class Answer:
     benefits: tuple[Benefit, ...]
     raw: str
     """The answer's own segments (payer, subscriber, dependent), one per line."""
+    answered_on: date | None = None
+    """BHT04: the day the payer answered."""
 
     @property
     def display_name(self) -> str:
@@ -528,7 +530,7 @@ def _person(node: _Node) -> _PersonInfo:
     return info
 
 
-def _answer(node: _Node) -> Answer:
+def _answer(node: _Node, answered_on: date | None) -> Answer:
     subscriber = node.parent if node.level == "23" and node.parent is not None else None
     own = _person(node)
     above = _person(subscriber) if subscriber is not None else _PersonInfo()
@@ -569,6 +571,7 @@ def _answer(node: _Node) -> Answer:
         rejections=tuple(rejections),
         benefits=tuple(benefits),
         raw="\n".join(s.text() for s in segments),
+        answered_on=answered_on,
     )
 
 
@@ -590,8 +593,10 @@ def _read_transaction(transaction: TransactionSet) -> tuple[list[Answer], list[R
     payer_segments: tuple[Segment, ...] = ()
     upper: list[Rejection] = []
     payers: list[str] = []
+    answered_on: date | None = None
     for seg in transaction.segments[1:-1]:
         if seg.tag == "BHT":
+            answered_on = _date(seg.element(4), seg) if seg.element(4) else None
             continue
         if seg.tag == "HL":
             level = seg.element(3)
@@ -634,7 +639,7 @@ def _read_transaction(transaction: TransactionSet) -> tuple[list[Answer], list[R
             continue
         if node.level == "23" and node.parent is not None:
             node.payer, node.payer_segments = node.parent.payer, node.parent.payer_segments
-        answers.append(_answer(node))
+        answers.append(_answer(node, answered_on))
     return answers, upper, payers
 
 
