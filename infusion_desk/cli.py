@@ -5,6 +5,8 @@
     infusion-desk demo --patients 200 --months 6 --seed 1
     infusion-desk db upgrade
     infusion-desk --user biller patients find "smith"
+    infusion-desk --user frontdesk eligibility export-270 --days 3 --out inquiries.270
+    infusion-desk --user frontdesk eligibility import-271 answers/*.271
 
 Every command takes ``--database-url`` (or ``INFUSION_DESK_DATABASE_URL``). Commands that
 touch clinic data sign in as ``--user`` (or ``INFUSION_DESK_USER``) with the password from
@@ -101,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     find = patient_commands.add_parser("find", help="search by name, MRN or date of birth")
     find.add_argument("query")
     find.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    eligibility = commands.add_parser("eligibility", help="270 inquiries out, 271 answers in (signs in)")
+    eligibility_commands = eligibility.add_subparsers(
+        dest="eligibility_command", metavar="ACTION", required=True
+    )
+    export = eligibility_commands.add_parser(
+        "export-270", help="write a 270 batch for the visits from today through --days ahead"
+    )
+    export.add_argument("--days", type=int, default=3, help="days ahead to ask about (default 3)")
+    export.add_argument("--out", required=True, type=Path, help="the 270 file to write")
+    export.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
+    answers = eligibility_commands.add_parser("import-271", help="record the clearinghouse's 271 answers")
+    answers.add_argument("files", nargs="+", type=Path, help="271 files")
     return parser
 
 
@@ -228,6 +243,59 @@ def cmd_patients(args: argparse.Namespace, url: str) -> int:
     return EXIT_OK
 
 
+def cmd_eligibility(args: argparse.Namespace, url: str) -> int:
+    """Export a 270 batch, or import 271 files one by one (a bad file is reported, the others go on)."""
+    from infusion_desk.services.eligibility import EligibilityService
+
+    db = _open(url)
+    try:
+        actor = _sign_in(db, args.user)
+        service = EligibilityService(db)
+        if args.eligibility_command == "export-270":
+            result = service.export_270(actor, days=args.days, today=args.today)
+            for skipped in result.skipped:
+                print(f"skipped: {skipped.line}", file=sys.stderr)
+            span = f"{result.first_day:%m/%d/%Y} through {result.last_day:%m/%d/%Y}"
+            if not result.text:
+                print(f"Nothing to send for {span}: no visit with insurance that can be asked about.")
+                return EXIT_OK
+            try:
+                partial = args.out.with_name(args.out.name + ".part")
+                partial.write_text(result.text, encoding="ascii")
+                partial.replace(args.out)
+            except OSError as exc:
+                raise CliError(f"cannot write {args.out}: {exc.strerror}") from exc
+            print(
+                f"Wrote {result.inquiries} inquiries for {result.patients} patient(s) and {result.payers} "
+                f"payer(s), visits {span}, to {args.out} "
+                f"(interchange {result.interchange_control_number:09d})."
+            )
+            return EXIT_OK
+        status = EXIT_OK
+        for path in args.files:
+            try:
+                text = path.read_text(encoding="utf-8-sig", errors="replace")
+            except OSError as exc:
+                print(f"infusion-desk: cannot read {path}: {exc.strerror}", file=sys.stderr)
+                status = EXIT_ERROR
+                continue
+            try:
+                imported = service.import_271(actor, text, path.name)
+            except ValidationFailed as exc:
+                for finding in exc.findings:
+                    print(f"infusion-desk: {finding.message}", file=sys.stderr)
+                status = EXIT_ERROR
+                continue
+            print(imported.summary)
+            for answer in imported.recorded:
+                print(f"  recorded: {answer.line}")
+            for message in (*imported.unmatched, *imported.rejected):
+                print(f"  not recorded: {message}", file=sys.stderr)
+        return status
+    finally:
+        db.dispose()
+
+
 def cmd_code(args: argparse.Namespace, url: str | None) -> int:
     """Print the coded lines of a visit as JSON; malformed input exits 2 naming the field."""
     from infusion_desk.billing.coding import CodingInputError, code_json
@@ -285,6 +353,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     "demo": cmd_demo,
     "db": cmd_db,
     "patients": cmd_patients,
+    "eligibility": cmd_eligibility,
 }
 
 
