@@ -259,7 +259,7 @@ def _latest(
 
 
 def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> dict[int, _Evaluated]:
-    """Burn-down and alerts of every authorization matching ``where``, in six queries."""
+    """Burn-down and alerts of every authorization matching ``where``, in eight queries."""
     auth_order = sa.orm.aliased(PhysicianOrder)
     auth_drug = sa.orm.aliased(Drug)
     rows = session.execute(
@@ -326,6 +326,12 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
     covered_code = sa.select(AuthorizationCode.code).where(AuthorizationCode.authorization_id == cand.c.id)
     has_lines = sa.exists().where(CodedLine.visit_id == Visit.id)
     covered_line = sa.exists().where(CodedLine.visit_id == Visit.id, CodedLine.code.in_(covered_code))
+    same_policy = sa.or_(Visit.policy_id.is_(None), Visit.policy_id == cand.c.policy_id)
+    covered = sa.or_(
+        Drug.hcpcs.in_(covered_code),
+        sa.and_(cand.c.order_id.is_not(None), Visit.order_id == cand.c.order_id),
+        covered_line,
+    )
     visits = session.execute(
         sa.select(
             cand.c.id,
@@ -335,7 +341,6 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
             Visit.policy_id,
             Visit.weight_kg,
             Visit.height_cm,
-            has_lines,
             PhysicianOrder.dose_amount,
             PhysicianOrder.dose_unit,
             PhysicianOrder.dose_basis,
@@ -348,20 +353,30 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
         .outerjoin(Drug, Drug.id == PhysicianOrder.drug_id)
         .where(
             Visit.status.not_in(NOT_COUNTED),
-            sa.or_(Visit.policy_id.is_(None), Visit.policy_id == cand.c.policy_id),
+            same_policy,
             sa.or_(in_window, sa.and_(Visit.status.in_(BOOKED), Visit.date_of_service >= today)),
-            sa.or_(
-                Drug.hcpcs.in_(covered_code),
-                sa.and_(cand.c.order_id.is_not(None), Visit.order_id == cand.c.order_id),
-                covered_line,
-            ),
+            # Completed visits already coded are summed in SQL below, not listed.
+            sa.or_(Visit.status.in_(BOOKED), sa.and_(Visit.status == VisitStatus.COMPLETED, ~has_lines)),
+            covered,
         )
         .order_by(Visit.date_of_service, Visit.id)
     ).all()
 
-    billed: dict[tuple[int, int], Decimal] = {}
-    for auth_id, visit_id, total in session.execute(
-        sa.select(cand.c.id, CodedLine.visit_id, sa.func.sum(CodedLine.units))
+    coded_visits: dict[int, int] = {
+        auth_id: int(count)
+        for auth_id, count in session.execute(
+            sa.select(cand.c.id, sa.func.count(Visit.id))
+            .join(cand, cand.c.patient_id == Visit.patient_id)
+            .outerjoin(PhysicianOrder, PhysicianOrder.id == Visit.order_id)
+            .outerjoin(Drug, Drug.id == PhysicianOrder.drug_id)
+            .where(Visit.status == VisitStatus.COMPLETED, in_window, has_lines, same_policy, covered)
+            .group_by(cand.c.id)
+        )
+    }
+
+    billed: dict[int, Decimal] = {}
+    for auth_id, total in session.execute(
+        sa.select(cand.c.id, sa.func.sum(CodedLine.units))
         .join(Visit, Visit.id == CodedLine.visit_id)
         .join(cand, cand.c.patient_id == Visit.patient_id)
         .join(
@@ -370,10 +385,10 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
                 AuthorizationCode.authorization_id == cand.c.id, AuthorizationCode.code == CodedLine.code
             ),
         )
-        .where(Visit.status == VisitStatus.COMPLETED, in_window)
-        .group_by(cand.c.id, CodedLine.visit_id)
+        .where(Visit.status == VisitStatus.COMPLETED, in_window, same_policy)
+        .group_by(cand.c.id)
     ):
-        billed[(auth_id, visit_id)] = total
+        billed[auth_id] = total
 
     weights = _latest(session, Visit.weight_kg, patients)
     heights = _latest(session, Visit.height_cm, patients)
@@ -401,13 +416,12 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
     by_id = {row[0]: row for row in rows}
     for (
         auth_id,
-        visit_id,
+        _visit_id,
         day,
         status,
         visit_policy,
         weight,
         height,
-        coded,
         amount,
         unit,
         basis,
@@ -424,12 +438,8 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
         latest_weight = weight if weight is not None else weights.get(patient_id)
         latest_height = height if height is not None else heights.get(patient_id)
         if status is VisitStatus.COMPLETED:
-            if not inside:
-                continue
-            if coded:
-                units = billed.get((auth_id, visit_id), Decimal(0))
-            else:
-                units = dose.units(latest_weight, latest_height) if drug_covered else Decimal(0)
+            # Given but not coded yet: count what the order's dose will bill.
+            units = dose.units(latest_weight, latest_height) if drug_covered else Decimal(0)
             uses[auth_id].append(VisitUse(day, VisitState.COMPLETED, units))
         elif inside:
             units = (
@@ -477,7 +487,13 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
         terms = AuthorizationTerms(
             number, status.value, approved_units, approved_visits, start, end, tuple(sorted(codes[auth_id]))
         )
-        bd = rules.burn_down(terms, uses[auth_id], outside[auth_id])
+        bd = rules.burn_down(
+            terms,
+            uses[auth_id],
+            outside[auth_id],
+            coded_units=billed.get(auth_id, Decimal(0)),
+            coded_visits=coded_visits.get(auth_id, 0),
+        )
         typical = _Dose(amount, unit, basis, hcpcs, unit_amount, billing_unit).units(
             weights.get(patient_id), heights.get(patient_id)
         )
