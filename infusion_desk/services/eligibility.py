@@ -134,12 +134,19 @@ def verification_finding(session: Session, policy: InsurancePolicy, day: date) -
 
 
 def unverified_policy_ids(session: Session, pairs: list[tuple[int, date]]) -> set[tuple[int, date]]:
-    """The (policy id, day) pairs among ``pairs`` that :func:`verification_finding` would flag.
+    """The (policy id, day) pairs among ``pairs`` that :func:`verification_finding` would flag."""
+    return set(verification_findings(session, pairs))
+
+
+def verification_findings(
+    session: Session, pairs: list[tuple[int, date]]
+) -> dict[tuple[int, date], Finding]:
+    """What :func:`verification_finding` says for each flagged (policy id, day) pair.
 
     One query for the policies and one for their checks, however many pairs: for work queues.
     """
     if not pairs:
-        return set()
+        return {}
     zone = clinic_timezone(session)
     ids = sorted({policy_id for policy_id, _ in pairs})
     policies = {
@@ -153,16 +160,19 @@ def unverified_policy_ids(session: Session, pairs: list[tuple[int, date]]) -> se
         .order_by(EligibilityCheck.checked_at.desc(), EligibilityCheck.id.desc())
     ):
         checks.setdefault(check.policy_id, []).append(check)
-    flagged: set[tuple[int, date]] = set()
+    flagged: dict[tuple[int, date], Finding] = {}
     for policy_id, day in pairs:
         policy = policies.get(policy_id)
         if policy is None:
-            flagged.add((policy_id, day))
+            flagged[(policy_id, day)] = error(
+                "ELIGIBILITY_UNVERIFIED", "That insurance policy is no longer on file.", "eligibility"
+            )
             continue
         end = _end_of_day_utc(day, zone)
         latest = next((c for c in checks.get(policy_id, ()) if c.checked_at < end), None)
-        if _problem(policy, latest, day, zone) is not None:
-            flagged.add((policy_id, day))
+        problem = _problem(policy, latest, day, zone)
+        if problem is not None:
+            flagged[(policy_id, day)] = problem
     return flagged
 
 
