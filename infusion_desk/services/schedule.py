@@ -534,11 +534,11 @@ class ScheduleService:
             if findings:
                 raise ValidationFailed(findings)
             for order, name in enumerate(names, start=1):
-                chair = kept.get(name)
-                if chair is None:
-                    chair = Chair(name=name)
-                    session.add(chair)
-                chair.name, chair.sort_order, chair.active = name, order, True
+                target = kept.get(name)
+                if target is None:
+                    target = Chair(name=name)
+                    session.add(target)
+                target.name, target.sort_order, target.active = name, order, True
             for chair in leaving:
                 chair.active = False
             _put_setting(session, SETTING_OPENS, f"{opens:%H:%M}")
