@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QDate, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
@@ -30,6 +31,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QPainter,
     QPen,
+    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -106,10 +108,15 @@ class Place:
 class Grid:
     """Where days, chairs and times are on the scene, and back: one column per (day, chair)."""
 
-    def __init__(self, setup: ScheduleSetup, days: tuple[date, ...], *, week: bool) -> None:
+    def __init__(
+        self, setup: ScheduleSetup, days: tuple[date, ...], *, week: bool, available_width: float = 0
+    ) -> None:
         self.setup, self.days, self.week = setup, days, week
         self.zone = setup.zone
-        self.column_width = 34.0 if week else 150.0
+        columns = max(len(days) * len(setup.chairs), 1)
+        # Columns share the visible width, within limits that keep a block's label readable.
+        fitted = (available_width - GUTTER - 2) / columns
+        self.column_width = float(int(min(max(fitted, 34.0 if week else 150.0), 90.0 if week else 260.0)))
         self.slot_height = 10.0 if week else 22.0
         self.header = 44.0 if week else 28.0
         opens = datetime.combine(date(2000, 1, 1), setup.opens)
@@ -205,7 +212,7 @@ class BookingBlock(QGraphicsRectItem):
     def label(self) -> str:
         b = self.booking
         if self._grid.week:
-            return f"{b.patient_name.split(',')[0]}\n{self.times}"
+            return f"{b.patient_name.split(',')[0]}\n{self.times.split('–')[0]}"
         return f"{b.patient_name}\n{b.drug or 'No order'}\n{self.times} · {STATUS_LABELS[b.status]}"
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
@@ -487,8 +494,19 @@ class ScheduleView(QWidget):
         if request != self._request:
             return  # the user has paged on; a newer answer is coming
         self.setup, self.bookings = result
-        self.grid = Grid(self.setup, days, week=self.week)
+        self.grid = self._grid_for(days)
         self._draw()
+
+    def _grid_for(self, days: tuple[date, ...]) -> Grid:
+        assert self.setup is not None
+        return Grid(self.setup, days, week=self.week, available_width=self.canvas.viewport().width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.grid is not None and self._grid_for(self.grid.days).column_width != self.grid.column_width:
+            self.grid = self._grid_for(self.grid.days)
+            self.message.setProperty("keep", True)
+            self._draw()
 
     def _show_title(self) -> None:
         days = self.days
@@ -755,7 +773,10 @@ class ScheduleView(QWidget):
         self.refresh()
 
     def _move_refused(self, block: BookingBlock, exc: Exception) -> None:
-        block.snap_back()
+        if shiboken6.isValid(block) and block.scene() is self.scene:
+            block.snap_back()
+        else:
+            self._draw()  # the schedule was redrawn meanwhile; draw the blocks where they are
         if isinstance(exc, ValidationFailed):
             self._say(f"Not moved: {describe(exc)}", problem=True)
         else:
