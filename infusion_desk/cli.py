@@ -7,6 +7,7 @@
     infusion-desk --user biller patients find "smith"
     infusion-desk --user frontdesk eligibility export-270 --days 3 --out inquiries.270
     infusion-desk --user frontdesk eligibility import-271 answers/*.271
+    infusion-desk --user frontdesk worklists --format json
 
 Every command takes ``--database-url`` (or ``INFUSION_DESK_DATABASE_URL``). Commands that
 touch clinic data sign in as ``--user`` (or ``INFUSION_DESK_USER``) with the password from
@@ -116,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
     answers = eligibility_commands.add_parser("import-271", help="record the clearinghouse's 271 answers")
     answers.add_argument("files", nargs="+", type=Path, help="271 files")
+
+    worklists = commands.add_parser("worklists", help="the front desk's four work queues (signs in)")
+    worklists.add_argument("--format", choices=("text", "json"), default="text")
+    worklists.add_argument("--days", type=int, default=7, help="days ahead to look (default 7)")
+    worklists.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
     return parser
 
 
@@ -296,6 +302,29 @@ def cmd_eligibility(args: argparse.Namespace, url: str) -> int:
         db.dispose()
 
 
+def cmd_worklists(args: argparse.Namespace, url: str) -> int:
+    """Print the four front-desk queues, as a report or as JSON for automation."""
+    from infusion_desk.services.worklists import QUEUE_TITLES, Queue, WorklistService
+
+    db = _open(url)
+    try:
+        actor = _sign_in(db, args.user)
+        queues = WorklistService(db).queues(actor, args.today, days=args.days)
+    finally:
+        db.dispose()
+    if args.format == "json":
+        print(json.dumps(queues.to_json(), indent=2))
+        return EXIT_OK
+    for queue in Queue:
+        items = queues.queue(queue)
+        print(f"{QUEUE_TITLES[queue]}: {len(items)}")
+        for item in items:
+            due = f"{item.due:%m/%d/%Y}" if item.due else "          "
+            print(f"  {due}  {item.mrn:<10} {item.patient_name:<28} {item.about}")
+            print(f"              {item.problem}")
+    return EXIT_OK
+
+
 def cmd_code(args: argparse.Namespace, url: str | None) -> int:
     """Print the coded lines of a visit as JSON; malformed input exits 2 naming the field."""
     from infusion_desk.billing.coding import CodingInputError, code_json
@@ -354,6 +383,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     "db": cmd_db,
     "patients": cmd_patients,
     "eligibility": cmd_eligibility,
+    "worklists": cmd_worklists,
 }
 
 
