@@ -570,6 +570,11 @@ class EligibilityService:
             ).all()
             return tuple(_row(check, policy, by or "", zone) for check, policy, by in rows)
 
+    def clinic_today(self) -> date:
+        """Today in the clinic's time zone (the default "checked on" date of the form)."""
+        with self._db.session() as session:
+            return _local_today(clinic_timezone(session))
+
     def policy_status(
         self, actor: Actor, patient_id: int, *, today: date | None = None
     ) -> tuple[PolicyVerification, ...]:

@@ -15,6 +15,7 @@ reported in the panel and changes nothing, so the log keeps working.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,6 +113,7 @@ class EligibilityPanel(QWidget):
         self._runner = TaskRunner(self)
         self._patient_id: int | None = None
         self._policies: tuple[PolicyVerification, ...] = ()
+        self._today: date | None = None
         self.dialog: EligibilityDialog | None = None
 
         self.status = QLabel("Open a patient to see their eligibility.")
@@ -164,16 +166,22 @@ class EligibilityPanel(QWidget):
         self.status.setText("Loading eligibility…")
         service, actor = self._service, self._actor
 
-        def load() -> tuple[int, tuple[PolicyVerification, ...], tuple[EligibilityRow, ...]]:
-            return patient_id, service.policy_status(actor, patient_id), service.history(actor, patient_id)
+        def load() -> tuple[int, date, tuple[PolicyVerification, ...], tuple[EligibilityRow, ...]]:
+            today = service.clinic_today()
+            policies = service.policy_status(actor, patient_id, today=today)
+            return patient_id, today, policies, service.history(actor, patient_id)
 
         self._runner.run(load, self._loaded, self._load_failed)
 
-    def _loaded(self, value: tuple[int, tuple[PolicyVerification, ...], tuple[EligibilityRow, ...]]) -> None:
-        patient_id, policies, rows = value
+    def _loaded(
+        self, value: tuple[int, date, tuple[PolicyVerification, ...], tuple[EligibilityRow, ...]]
+    ) -> None:
+        patient_id, today, policies, rows = value
         if patient_id != self._patient_id:
             return  # another patient was opened meanwhile
+        self._today = today
         self._policies = policies
+        self.status.setStyleSheet("")
         lines = [p.line for p in policies] or ["No insurance in force today (self-pay)."]
         self.status.setText("\n".join(lines))
         self.model.set_rows(rows)
@@ -188,7 +196,7 @@ class EligibilityPanel(QWidget):
     def open_record_dialog(self) -> EligibilityDialog | None:
         if self._patient_id is None or not self._policies:
             return None
-        self.dialog = EligibilityDialog(self._services, self._actor, self._policies, self)
+        self.dialog = EligibilityDialog(self._services, self._actor, self._policies, self, today=self._today)
         self.dialog.saved.connect(self._recorded)
         self.dialog.open()
         return self.dialog

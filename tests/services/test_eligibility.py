@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -23,19 +24,21 @@ from infusion_desk.models.enums import (
 )
 from infusion_desk.services.app import Services
 from infusion_desk.services.clearinghouse import ClearinghouseService, ClearinghouseSettings
+from infusion_desk.services.coding import DEFAULT_TIMEZONE
 from infusion_desk.services.eligibility import (
     EligibilityInput,
     EligibilityService,
     latest_check,
     unverified_policy_ids,
     verification_finding,
+    verification_findings,
 )
 from infusion_desk.services.errors import ValidationFailed
 from tests.billing.x12 import fixtures_271
 from tests.billing.x12.pyx12_270_map import build_map_directory, validate
 from tests.conftest import fictional_patient, make_actor
 
-TODAY = utcnow().astimezone().date()
+TODAY = utcnow().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()  # the clinic's day, as the service sees it
 
 
 def seed(services: Services) -> dict[str, int]:
@@ -190,6 +193,8 @@ def test_verification_finding(services: Services, checked: date | None, status: 
             assert "Fictional Health Plan" in finding.message
         flagged = unverified_policy_ids(session, [(ids["own"], day)])
         assert flagged == (set() if expected is None else {(ids["own"], day)})
+        assert verification_findings(session, [(ids["own"], day)]) == (
+            {} if finding is None else {(ids["own"], day): finding})
 
 
 def test_each_payer_has_its_own_window_and_the_latest_check_wins(services: Services) -> None:
@@ -273,7 +278,7 @@ def test_nothing_to_send_writes_no_file_and_spends_no_number(services: Services)
 
 # -- 271 import ---------------------------------------------------------------------------------------
 
-def testy_answer(ids: dict[str, int], **kwargs: object) -> str:
+def answer_for_testy(ids: dict[str, int], **kwargs: object) -> str:
     return fixtures_271.subscriber("EXAMPLE", "TESTY", "XYZ123456", date(1960, 1, 2),
                                    trace=f"P{ids['own']}-{TODAY:%Y%m%d}", **kwargs)  # type: ignore[arg-type]
 
@@ -282,7 +287,7 @@ def test_an_answer_is_recorded_with_its_benefits_once(services: Services) -> Non
     ids = seed(services)
     desk = make_actor(services, Role.FRONT_DESK)
     eligibility = EligibilityService(services.db)
-    text = fixtures_271.response(testy_answer(ids), answered=TODAY)
+    text = fixtures_271.response(answer_for_testy(ids), answered=TODAY)
     result = eligibility.import_271(desk, text, "answers.271")
     assert [r.line for r in result.recorded] == ["Example, Testy, Fictional Health Plan (primary, member XYZ123456): active"]
     assert result.summary == "answers.271: 1 recorded, 0 not matched."
@@ -305,7 +310,7 @@ def test_an_unknown_patient_is_reported_by_name_and_not_recorded(services: Servi
     desk = make_actor(services, Role.FRONT_DESK)
     stranger = fixtures_271.subscriber("NOBODY", "KNOWN", "ZZZ999", date(1950, 1, 1), trace="93175-012547")
     result = EligibilityService(services.db).import_271(
-        desk, fixtures_271.response(testy_answer(ids), stranger, answered=TODAY), "two.271")
+        desk, fixtures_271.response(answer_for_testy(ids), stranger, answered=TODAY), "two.271")
     assert len(result.recorded) == 1
     (message,) = result.unmatched
     assert message.startswith("NOBODY, KNOWN (member ZZZ999, born 01/01/1950) from FICTIONAL HEALTH PLAN: "
@@ -339,7 +344,7 @@ def test_a_rejection_is_recorded_as_an_error_and_flags_the_policy(services: Serv
     ids = seed(services)
     desk = make_actor(services, Role.FRONT_DESK)
     eligibility = EligibilityService(services.db)
-    rejected = testy_answer(ids, benefits="AAA*N**72*C~")
+    rejected = answer_for_testy(ids, benefits="AAA*N**72*C~")
     result = eligibility.import_271(desk, fixtures_271.response(rejected, answered=TODAY), "r.271")
     (answer,) = result.recorded
     assert answer.status is EligibilityStatus.ERROR
@@ -381,7 +386,7 @@ def test_a_malformed_file_records_nothing_and_the_manual_log_still_works(
     ids = seed(services)
     desk = make_actor(services, Role.FRONT_DESK)
     eligibility = EligibilityService(services.db)
-    good = fixtures_271.response(testy_answer(ids), answered=TODAY)
+    good = fixtures_271.response(answer_for_testy(ids), answered=TODAY)
     with pytest.raises(ValidationFailed) as caught:
         eligibility.import_271(desk, text + good if message == "truncated" else text, "bad.271")
     (finding,) = caught.value.findings
