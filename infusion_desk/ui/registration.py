@@ -1,8 +1,11 @@
-"""Registering a new patient, with the existing record offered when the patient is already on file.
+"""Registering a new patient, or correcting one, with the existing record offered when already on file.
 
     dialog = RegisterPatientDialog(services, actor, today)
     dialog.registered.connect(lookup.open_patient)
     dialog.openExisting.connect(lookup.open_patient)
+
+    editor = RegisterPatientDialog(services, actor, today, patient=detail)   # prefilled
+    editor.updated.connect(lookup.open_patient)
 
 Every rule is the service's: the dialog shows the findings next to the form and, when
 the same name and date of birth are on file, offers to open that patient instead.
@@ -38,12 +41,15 @@ from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
+    from infusion_desk.services.patients import PatientDetail
 
 FIELDS = (
     ("first_name", "&First name"),
+    ("middle_name", "M&iddle name"),
     ("last_name", "&Last name"),
     ("birth_date", "Date of &birth (MM/DD/YYYY)"),
     ("address1", "&Address"),
+    ("address2", "Address line &2"),
     ("city", "Cit&y"),
     ("state", "S&tate"),
     ("zip_code", "&ZIP"),
@@ -57,15 +63,23 @@ FIELDS = (
 
 class RegisterPatientDialog(QDialog):
     registered = Signal(int)
+    updated = Signal(int)
+    """Edit mode: the patient's corrections were saved."""
     openExisting = Signal(int)
 
     def __init__(
-        self, services: Services, actor: Actor, today: Callable[[], date], parent: QWidget | None = None
+        self,
+        services: Services,
+        actor: Actor,
+        today: Callable[[], date],
+        parent: QWidget | None = None,
+        patient: PatientDetail | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("registerPatientDialog")
-        self.setWindowTitle("New patient")
+        self.setObjectName("editPatientDialog" if patient is not None else "registerPatientDialog")
+        self.setWindowTitle("Edit patient" if patient is not None else "New patient")
         self._services, self._actor, self._today = services, actor, today
+        self.patient = patient
         self._runner = TaskRunner(self)
         self.fields: dict[str, QLineEdit] = {}
         form = QFormLayout()
@@ -82,7 +96,7 @@ class RegisterPatientDialog(QDialog):
             self.sex.addItem(text, value)
         sex_caption = QLabel("&Sex")
         sex_caption.setBuddy(self.sex)
-        form.insertRow(3, sex_caption, self.sex)
+        form.insertRow([name for name, _ in FIELDS].index("birth_date") + 1, sex_caption, self.sex)
         self.error = QLabel("")
         self.error.setObjectName("regError")
         self.error.setWordWrap(True)
@@ -115,7 +129,31 @@ class RegisterPatientDialog(QDialog):
         self.save_button.clicked.connect(lambda: self.save(allow_duplicate=False))
         self.save_anyway.clicked.connect(lambda: self.save(allow_duplicate=True))
         self.open_existing.clicked.connect(self._open_existing)
+        if patient is not None:
+            self._prefill(patient, form)
         pin_minimum_size(self)
+
+    def _prefill(self, patient: PatientDetail, form: QFormLayout) -> None:
+        values = {
+            "first_name": patient.first_name,
+            "middle_name": patient.middle_name,
+            "last_name": patient.last_name,
+            "birth_date": us_date(patient.birth_date),
+            "address1": patient.address1,
+            "address2": patient.address2,
+            "city": patient.city,
+            "state": patient.state,
+            "zip_code": patient.zip_code,
+            "phone": patient.phone,
+            "guarantor_name": patient.guarantor_name,
+            "guarantor_relationship": patient.guarantor_relationship,
+            "guarantor_phone": patient.guarantor_phone,
+        }
+        for name, value in values.items():
+            self.fields[name].setText(value or "")
+        self.sex.setCurrentIndex(self.sex.findData(patient.sex))
+        # Duplicate search by member ID is for new registrations; policies are edited on their own.
+        form.setRowVisible(self.fields["member_id"], False)
 
     def save(self, *, allow_duplicate: bool) -> None:
         from infusion_desk.services.patients import PatientInput
@@ -128,10 +166,12 @@ class RegisterPatientDialog(QDialog):
             return
         data = PatientInput(
             first_name=text["first_name"],
+            middle_name=text["middle_name"] or None,
             last_name=text["last_name"],
             birth_date=born,
             sex=Sex(self.sex.currentData()),
             address1=text["address1"],
+            address2=text["address2"] or None,
             city=text["city"],
             state=text["state"].upper(),
             zip_code=text["zip_code"],
@@ -140,8 +180,18 @@ class RegisterPatientDialog(QDialog):
             guarantor_relationship=text["guarantor_relationship"] or None,
             guarantor_phone=text["guarantor_phone"] or None,
         )
-        member_ids = (text["member_id"],) if text["member_id"] else ()
         actor, today, patients = self._actor, self._today(), self._services.patients
+        if self.patient is not None:
+            patient_id = self.patient.id
+            self._runner.run(
+                lambda: patients.update_patient(
+                    actor, patient_id, data, today, allow_duplicate=allow_duplicate
+                ),
+                self._updated,
+                self._failed,
+            )
+            return
+        member_ids = (text["member_id"],) if text["member_id"] else ()
         self._runner.run(
             lambda: patients.register(
                 actor, data, today, member_ids=member_ids, allow_duplicate=allow_duplicate
@@ -152,6 +202,10 @@ class RegisterPatientDialog(QDialog):
 
     def _saved(self, patient_id: Any) -> None:
         self.registered.emit(int(patient_id))
+        self.accept()
+
+    def _updated(self, patient_id: Any) -> None:
+        self.updated.emit(int(patient_id))
         self.accept()
 
     def _failed(self, exc: Exception) -> None:

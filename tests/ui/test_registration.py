@@ -181,3 +181,35 @@ def test_a_member_id_on_file_is_a_duplicate_and_the_guarantor_is_kept(qtbot: QtB
         saved = session.get(Patient, blocker.args[0])
         assert (saved.guarantor_name, saved.guarantor_relationship) == ("Samir Haddad", "parent")
     wait_for_idle()
+
+
+def test_edit_mode_prefills_and_asks_before_renaming_into_another_patient(qtbot: QtBot, ui_services: Services) -> None:  # type: ignore[no-untyped-def]
+    from infusion_desk.ui.registration import RegisterPatientDialog
+
+    desk = make_actor(ui_services, Role.FRONT_DESK)
+    today = date(2026, 11, 26)
+    ui_services.patients.register(desk, PatientInput("Ines", "Varga", date(1958, 7, 21), Sex.FEMALE, "1 Demo St",
+                                                     "Springfield", "IL", "62701"), today)
+    other = ui_services.patients.register(desk, PatientInput("Inez", "Varga", date(1958, 7, 21), Sex.FEMALE,
+                                                             "4 Demo Lane", "Springfield", "IL", "62704",
+                                                             guarantor_name="Bela Varga"), today)
+    dialog = RegisterPatientDialog(ui_services, desk, lambda: today, patient=ui_services.patients.get(desk, other))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.windowTitle() == "Edit patient"
+    assert dialog.fields["first_name"].text() == "Inez" and dialog.fields["guarantor_name"].text() == "Bela Varga"
+    assert not dialog.fields["member_id"].isVisible()
+
+    # Correcting the spelling makes it the same person as a record on file: asked first.
+    _type(qtbot, dialog, {"first_name": "Ines"})
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.save_anyway.isVisible(), timeout=5000)
+    assert "may already be on file" in dialog.error.text()
+    assert ui_services.patients.get(desk, other).first_name == "Inez"
+    with qtbot.waitSignal(dialog.updated, timeout=5000) as blocker:
+        qtbot.mouseClick(dialog.save_anyway, Qt.MouseButton.LeftButton)
+    assert blocker.args == [other]
+    saved = ui_services.patients.get(desk, other)
+    assert (saved.first_name, saved.guarantor_name, saved.address1) == ("Ines", "Bela Varga", "4 Demo Lane")
+    assert ui_services.patients.count(desk) == 2
+    wait_for_idle()
