@@ -80,6 +80,8 @@ BOOKED = (VisitStatus.SCHEDULED, VisitStatus.CHECKED_IN, VisitStatus.IN_CHAIR)
 NOT_COUNTED = (VisitStatus.CANCELLED, VisitStatus.NO_SHOW)
 STILL_OPEN = (AuthorizationStatus.REQUESTED, AuthorizationStatus.PENDING, AuthorizationStatus.APPROVED)
 RECENT_EXPIRY_DAYS = 90
+BOOKED_AHEAD_DAYS = 14
+"""The renewal queue weighs the authorizations of patients booked within this many days."""
 """How long after it ended an authorization still shows in the renewal queue (visits booked past it)."""
 RENEWAL_CODES = ("AUTH_EXPIRING", "AUTH_LOW", "AUTH_OUTSIDE_WINDOW", "AUTH_UNITS_UNKNOWN")
 
@@ -707,13 +709,22 @@ def authorizations_to_renew(
 ) -> list[AuthorizationToRenew]:
     """Approved authorizations ending within ``horizon_days``, running low, or with visits booked past them.
 
-    Computed for the whole clinic in the fixed set of queries of :func:`_evaluate`.
+    Only the authorizations of patients with a visit booked in the next
+    :data:`BOOKED_AHEAD_DAYS` days are weighed: those are the renewals that stop a visit.
+    A patient with nothing booked is asked about when the next visit is booked, and
+    check-in still refuses a visit no authorization covers. Computed in the fixed set of
+    queries of :func:`_evaluate`.
     """
+    horizon = today + timedelta(days=horizon_days)
+    booked_soon = sa.select(Visit.patient_id).where(
+        Visit.status.in_(BOOKED),
+        Visit.date_of_service.between(today, today + timedelta(days=BOOKED_AHEAD_DAYS)),
+    )
     where = sa.and_(
         PriorAuthorization.status.in_((AuthorizationStatus.APPROVED, AuthorizationStatus.EXPIRED)),
         PriorAuthorization.valid_to >= today - timedelta(days=RECENT_EXPIRY_DAYS),
+        PriorAuthorization.patient_id.in_(booked_soon),
     )
-    horizon = today + timedelta(days=horizon_days)
     items: list[AuthorizationToRenew] = []
     for ev in _evaluate(session, where, today).values():
         findings = [f for f in ev.alerts if f.code in RENEWAL_CODES]

@@ -23,12 +23,13 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from infusion_desk.billing.coding import code_visit
 from infusion_desk.billing.coding_input import (
     AdministrationInput,
     Amount,
+    DrugInfo,
     PayerInput,
     PayerSettings,
     VisitInput,
@@ -59,7 +60,7 @@ from infusion_desk.models.enums import EligibilityStatus, PayerType, PaymentMeth
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.authorizations import authorization_findings
-from infusion_desk.services.coding import clinic_timezone, load_catalog
+from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.coverage import active_policies, check_policy_for_visit
 from infusion_desk.services.eligibility import latest_check, verification_finding
 from infusion_desk.services.errors import NotFound, ValidationFailed
@@ -298,7 +299,17 @@ def expected_lines(
             tuple(d.icd10_code for d in order.diagnoses),
             primary_reason="planned",
         ),
-        load_catalog(session),
+        {
+            drug.hcpcs: DrugInfo(
+                hcpcs=drug.hcpcs,
+                name=drug.name,
+                unit_amount=drug.billing_unit_amount,
+                unit=drug.billing_unit,
+                up_to=drug.billing_unit_up_to,
+                admin_class=drug.admin_class.value,
+                single_dose_container=drug.single_dose_container,
+            )
+        },
         PayerSettings.from_mapping(payer_type, payer.coding_settings if payer else {}),
         reference_tables(),
     )
@@ -433,9 +444,9 @@ def _load(session: Session, visit_id: int) -> Visit:
         Visit,
         visit_id,
         options=[
-            selectinload(Visit.patient),
-            selectinload(Visit.order).selectinload(PhysicianOrder.diagnoses),
-            selectinload(Visit.order).selectinload(PhysicianOrder.drug),
+            joinedload(Visit.patient),
+            joinedload(Visit.order).joinedload(PhysicianOrder.drug),
+            joinedload(Visit.order).selectinload(PhysicianOrder.diagnoses),
         ],
     )
     if visit is None:

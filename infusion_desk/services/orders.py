@@ -265,20 +265,31 @@ def orders_to_renew(session: Session, today: date, horizon_days: int = 30) -> li
 
     An order that already ended is listed only while visits are still booked under it.
     """
+    horizon = today + timedelta(days=horizon_days)
+    # Only orders that could qualify have their visits counted: ending soon, or counting doses.
+    candidates = list(
+        session.scalars(
+            sa.select(PhysicianOrder.id).where(
+                PhysicianOrder.status == OrderStatus.ACTIVE,
+                sa.or_(PhysicianOrder.end_date <= horizon, PhysicianOrder.doses_ordered.is_not(None)),
+            )
+        )
+    )
+    if not candidates:
+        return []
     used = (
         sa.select(Visit.order_id, sa.func.count(Visit.id).label("used"))
-        .where(Visit.order_id.is_not(None), Visit.status.in_(GIVEN))
+        .where(Visit.order_id.in_(candidates), Visit.status.in_(GIVEN))
         .group_by(Visit.order_id)
         .subquery()
     )
     upcoming = (
         sa.select(Visit.order_id, sa.func.min(Visit.date_of_service).label("next_visit"))
-        .where(Visit.order_id.is_not(None), Visit.status.in_(UPCOMING), Visit.date_of_service >= today)
+        .where(Visit.order_id.in_(candidates), Visit.status.in_(UPCOMING), Visit.date_of_service >= today)
         .group_by(Visit.order_id)
         .subquery()
     )
     used_count = sa.func.coalesce(used.c.used, 0)
-    horizon = today + timedelta(days=horizon_days)
     ending = sa.and_(
         PhysicianOrder.end_date.is_not(None),
         PhysicianOrder.end_date <= horizon,
@@ -304,7 +315,7 @@ def orders_to_renew(session: Session, today: date, horizon_days: int = 30) -> li
         .join(Drug, Drug.id == PhysicianOrder.drug_id)
         .outerjoin(used, used.c.order_id == PhysicianOrder.id)
         .outerjoin(upcoming, upcoming.c.order_id == PhysicianOrder.id)
-        .where(PhysicianOrder.status == OrderStatus.ACTIVE, sa.or_(ending, few_left))
+        .where(PhysicianOrder.id.in_(candidates), sa.or_(ending, few_left))
         .order_by(PhysicianOrder.end_date, PhysicianOrder.id)
     ).all()
     items: list[OrderToRenew] = []
