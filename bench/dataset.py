@@ -8,7 +8,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from infusion_desk.migrations import HEAD
 from infusion_desk.models.db import Database
 from infusion_desk.models.migrate import upgrade
 from infusion_desk.services.demo import generate_demo
@@ -18,13 +17,20 @@ TODAY = date(2026, 11, 26)
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100000"))
 MONTHS = int(os.environ.get("BENCH_MONTHS", "5"))
 SEED = 2026
+DATA_VERSION = 2
+"""Bump when the demo generator changes what it writes; schema-only changes are migrated in place."""
 
 
 def clinic_database() -> Path:
     """Path of the cached benchmark database, created on first use."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"clinic-{PATIENTS}p-{MONTHS}m-{SEED}-schema{HEAD}.sqlite3"
+    path = CACHE / f"clinic-{PATIENTS}p-{MONTHS}m-{SEED}-v{DATA_VERSION}.sqlite3"
     if path.exists():
+        db = Database.open(f"sqlite:///{path}")
+        try:
+            upgrade(db)  # new indexes and columns of later schema revisions
+        finally:
+            db.dispose()
         return path
     partial = path.with_suffix(".partial")
     for leftover in CACHE.glob(partial.name + "*"):

@@ -162,7 +162,7 @@ class PhysicianOrder(TimestampMixin, Base):
     frequency: Mapped[str] = mapped_column(sa.String(60))
     doses_ordered: Mapped[int | None] = mapped_column()
     start_date: Mapped[date] = mapped_column()
-    end_date: Mapped[date | None] = mapped_column()
+    end_date: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.ACTIVE)
     notes: Mapped[str | None] = mapped_column(sa.Text)
 

@@ -27,9 +27,9 @@ class Visit(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
-    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("physician_order.id"))
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("physician_order.id"), index=True)
     policy_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("insurance_policy.id"), doc="The coverage chosen when the visit was booked"
+        sa.ForeignKey("insurance_policy.id"), index=True, doc="The coverage chosen when the visit was booked"
     )
     series_id: Mapped[str | None] = mapped_column(
         sa.String(36), index=True, doc="Shared by the visits of one recurring booking"
