@@ -103,6 +103,7 @@ class EligibilityPanel(QWidget):
     """The log for one patient; ``changed`` fires after a verification or an import was recorded."""
 
     changed = Signal(int)
+    loaded = Signal(int)  # the patient's id, once their log is on screen
 
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +116,8 @@ class EligibilityPanel(QWidget):
         self._policies: tuple[PolicyVerification, ...] = ()
         self._today: date | None = None
         self.dialog: EligibilityDialog | None = None
+        self._record_when_loaded = False
+        self._loaded_for: int | None = None
 
         self.status = QLabel("Open a patient to see their eligibility.")
         self.status.setObjectName("eligibilityStatus")
@@ -186,6 +189,20 @@ class EligibilityPanel(QWidget):
         self.status.setText("\n".join(lines))
         self.model.set_rows(rows)
         self._enable()
+        self._loaded_for = patient_id
+        self.loaded.emit(patient_id)
+        if self._record_when_loaded:
+            self._record_when_loaded = False
+            self.open_record_dialog()
+
+    def record_for(self, patient_id: int) -> None:
+        """Open the verification form for ``patient_id`` as soon as their policies are loaded."""
+        if patient_id == self._loaded_for and not self._runner.busy:
+            self.open_record_dialog()
+            return
+        self._record_when_loaded = True
+        if patient_id != self._patient_id:
+            self.show_patient(patient_id)
 
     def _load_failed(self, exc: Exception) -> None:
         self.status.setText(f"Eligibility could not be loaded: {describe(exc)}")

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -20,53 +20,179 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.app import Services
+from infusion_desk.services.check_in import Fix
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
+from infusion_desk.ui.authorizations_panel import AuthorizationsPanel
 from infusion_desk.ui.chair_view import ChairView, Clock
+from infusion_desk.ui.check_in_panel import CheckInDesk
 from infusion_desk.ui.coder_review import CoderReview
+from infusion_desk.ui.eligibility_panel import EligibilityPanel
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local, us_date
+from infusion_desk.ui.orders_panel import OrdersPanel
 from infusion_desk.ui.patient_lookup import PatientLookup
 from infusion_desk.ui.policy_dialog import PolicyDialog
 from infusion_desk.ui.registration import RegisterPatientDialog
+from infusion_desk.ui.schedule_view import ScheduleView
 from infusion_desk.ui.tables import configure_table
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.visit_table import CODING_COLUMNS, NURSING_COLUMNS, VisitTableModel
+from infusion_desk.ui.work_queues import WorkQueuesView
 
 CODING_QUEUE_LIMIT = 200
 
 
 class FrontDeskWorkspace(PatientLookup):
-    """Patient finder, the opened patient's demographics and insurance, and new registrations."""
+    """The front desk: patients (record, eligibility, orders, authorizations), check-in, schedule, queues.
 
-    def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
+    Alt+1..Alt+4 switch between the four pages. A problem found at check-in or in a work
+    queue opens the patient on the Patients page with the screen that fixes it.
+    """
+
+    def __init__(
+        self, services: Services, actor: Actor, parent: QWidget | None = None,
+        *, today: Callable[[], date] = today_local,
+    ) -> None:
         super().__init__(services, actor, parent)
         self.setObjectName("frontDeskWorkspace")
-        self.new_patient_button = QPushButton("&New patient…  (Ctrl+Shift+N)", self)
+        self._today = today
+        self._pending_fix: tuple[Fix, int | None] | None = None
+        self.new_patient_button = QPushButton("New patient…  (Ctrl+Shift+N)", self)
         self.new_patient_button.setObjectName("newPatientButton")
         self.new_patient_button.setEnabled(actor.can(Permission.PATIENT_EDIT))
         self.new_patient_button.clicked.connect(self.register_patient)
-        layout = self.layout()
-        assert isinstance(layout, QHBoxLayout)
-        self.add_policy_button = QPushButton("Add &insurance…", self)
+        self.add_policy_button = QPushButton("&Add insurance…", self)
         self.add_policy_button.setObjectName("addPolicyButton")
         self.add_policy_button.setEnabled(False)
         self.add_policy_button.clicked.connect(self.add_policy)
-        self.panel.patientShown.connect(
-            lambda _patient_id: self.add_policy_button.setEnabled(actor.can(Permission.PATIENT_EDIT))
-        )
+        self.panel.set_services(services, actor)
+        self.panel.patientShown.connect(self._patient_shown)
+        self.panel.patientChanged.connect(lambda _patient_id: self._changed())
+
+        self.eligibility = EligibilityPanel(services, actor, self.panel.tabs)
+        self.eligibility.changed.connect(lambda _patient_id: self._changed())
+        self.orders = OrdersPanel(services, actor, self.panel.tabs)
+        self.authorizations = AuthorizationsPanel(services, actor, self.panel.tabs)
+        self.panel.tabs.addTab(self.eligibility, "Eligibility")
+        self.panel.tabs.addTab(self.orders, "Orders")
+        self.panel.tabs.addTab(self.authorizations, "Authorizations")
+
+        # The finder and patient (built by PatientLookup) become the first page.
+        lookup_layout = self.layout()
+        assert isinstance(lookup_layout, QHBoxLayout)
+        patients_page = QWidget(self)
+        patients_layout = QHBoxLayout(patients_page)
         buttons = QVBoxLayout()
         buttons.addWidget(self.new_patient_button)
         buttons.addWidget(self.add_policy_button)
         buttons.addStretch(1)
-        layout.insertLayout(0, buttons)
+        patients_layout.addLayout(buttons)
+        while lookup_layout.count():
+            item = lookup_layout.takeAt(0)
+            if item.widget() is not None:
+                patients_layout.addWidget(item.widget(), 1)
+        QWidget().setLayout(lookup_layout)  # frees the old layout so the pages can take its place
+
+        self.check_in = CheckInDesk(services, actor, today, self)
+        self.check_in.fixRequested.connect(self.open_fix)
+        self.schedule = ScheduleView(services, actor, self, today=today)
+        self.schedule.openPatient.connect(self.show_patient_page)
+        self.schedule.bookingChanged.connect(self._changed)
+        self.queues = WorkQueuesView(services, actor, today, self)
+        self.queues.fixRequested.connect(self.open_fix)
+
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("frontDeskPages")
+        self.pages.addTab(patients_page, "Patients  (Alt+1)")
+        self.pages.addTab(self.check_in, "Check-in  (Alt+2)")
+        self.pages.addTab(self.schedule, "Schedule  (Alt+3)")
+        self.pages.addTab(self.queues, "Work queues  (Alt+4)")
+        self.pages.currentChanged.connect(self._page_shown)
+        self.patients_page = patients_page
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
+        for number, page in enumerate((patients_page, self.check_in, self.schedule, self.queues), start=1):
+            shortcut = QShortcut(QKeySequence(f"Alt+{number}"), self)
+            shortcut.activated.connect(lambda page=page: self.show_page(page))
         self.registration: RegisterPatientDialog | None = None
         self.policy_dialog: PolicyDialog | None = None
+        self._stale: set[QWidget] = set()
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
+        page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def show_patient_page(self, patient_id: int) -> None:
+        self.pages.setCurrentWidget(self.patients_page)
+        self.open_patient(patient_id)
+
+    def _page_shown(self, _index: int) -> None:
+        page = self.pages.currentWidget()
+        if page is self.check_in or page is self.queues:
+            page.refresh()
+        elif page is self.schedule and page in self._stale:
+            self.schedule.refresh()
+        self._stale.discard(page)
+
+    def _changed(self) -> None:
+        """Something the other pages show was saved: they reload when next shown."""
+        self._stale.update({self.check_in, self.schedule, self.queues})
+
+    def _patient_shown(self, patient_id: int) -> None:
+        self.add_policy_button.setEnabled(self._actor.can(Permission.PATIENT_EDIT))
+        self.eligibility.show_patient(patient_id)
+        self.orders.show_patient(patient_id)
+        self.authorizations.show_patient(patient_id)
+        self.schedule.set_patient(patient_id)
+        if self._pending_fix is not None:
+            fix, target = self._pending_fix
+            self._pending_fix = None
+            self._apply_fix(fix, patient_id, target)
+
+    # -- fixes from check-in and the work queues ----------------------------------------------
+
+    def open_fix(self, fix: str, patient_id: int, target_id: int) -> None:
+        """Open ``patient_id`` on the Patients page with the screen that fixes the problem."""
+        self.pages.setCurrentWidget(self.patients_page)
+        target = target_id or None
+        current = self.panel.patient
+        if current is not None and current.id == patient_id:
+            self._apply_fix(Fix(fix), patient_id, target)
+            return
+        self._pending_fix = (Fix(fix), target)
+        self.open_patient(patient_id)
+
+    def _apply_fix(self, fix: Fix, patient_id: int, target: int | None) -> None:
+        tabs = self.panel.tabs
+        if fix is Fix.VERIFY_ELIGIBILITY:
+            tabs.setCurrentWidget(self.eligibility)
+            self.eligibility.record_for(patient_id)
+        elif fix is Fix.AUTHORIZATION:
+            tabs.setCurrentWidget(self.authorizations)
+            self.authorizations.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif fix is Fix.ORDER:
+            tabs.setCurrentWidget(self.orders)
+            self.orders.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif fix is Fix.EDIT_PATIENT:
+            self.panel.edit_patient()
+        elif fix is Fix.EDIT_POLICY:
+            tabs.setCurrentIndex(0)
+            self.panel.edit_policy(target)
+        elif fix is Fix.INSURANCE:
+            tabs.setCurrentIndex(0)
+            self.add_policy_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- commands ----------------------------------------------------------------------------
 
     def add_policy(self) -> None:
         patient = self.panel.patient
@@ -74,12 +200,14 @@ class FrontDeskWorkspace(PatientLookup):
             return
         dialog = PolicyDialog(self._services, self._actor, patient.id, self)
         dialog.saved.connect(self.open_patient)
+        dialog.saved.connect(lambda _patient_id: self._changed())
         dialog.open()
         self.policy_dialog = dialog
 
     def register_patient(self) -> None:
         if not self._actor.can(Permission.PATIENT_EDIT):
             return
+        self.pages.setCurrentWidget(self.patients_page)
         dialog = RegisterPatientDialog(self._services, self._actor, today_local, self)
         dialog.registered.connect(self.open_patient)
         dialog.openExisting.connect(self.open_patient)
@@ -87,8 +215,14 @@ class FrontDeskWorkspace(PatientLookup):
         self.registration = dialog
 
     def refresh(self) -> None:
-        if self.panel.patient is not None:
-            self.open_patient(self.panel.patient.id)
+        page = self.pages.currentWidget()
+        if page is self.patients_page:
+            if self.panel.patient is not None:
+                self.open_patient(self.panel.patient.id)
+        else:
+            refresh = getattr(page, "refresh", None)
+            if callable(refresh):
+                refresh()
 
 
 class _LoadingWorkspace(QWidget):
