@@ -325,7 +325,13 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
         codes[auth_id].add(code)
 
     in_window = Visit.date_of_service.between(cand.c.valid_from, cand.c.valid_to)
-    covered_code = sa.select(AuthorizationCode.code).where(AuthorizationCode.authorization_id == cand.c.id)
+    # Correlated explicitly: inside ``covered_line`` the enclosing query is two levels up,
+    # beyond automatic correlation, which would match any candidate's codes.
+    covered_code = (
+        sa.select(AuthorizationCode.code)
+        .where(AuthorizationCode.authorization_id == cand.c.id)
+        .correlate_except(AuthorizationCode)
+    )
     has_lines = sa.exists().where(CodedLine.visit_id == Visit.id)
     covered_line = sa.exists().where(CodedLine.visit_id == Visit.id, CodedLine.code.in_(covered_code))
     same_policy = sa.or_(Visit.policy_id.is_(None), Visit.policy_id == cand.c.policy_id)

@@ -31,6 +31,7 @@ from infusion_desk.models.enums import (
     SubscriberRelationship,
     VisitStatus,
 )
+from infusion_desk.services.access import Actor
 from infusion_desk.services.app import Services
 from infusion_desk.services.authorizations import (
     AuthorizationInput,
@@ -344,3 +345,67 @@ def test_visit_for_another_policy_does_not_burn_units(services: Services) -> Non
     auths.create(desk, auth_input(a))
     (row,) = auths.authorizations(desk, a.patient, today=TODAY)
     assert row.burn_down.scheduled_visits == 1
+
+
+def _row_and_queue_item(services: Services, desk: Actor, auth_id: int):  # noqa: ANN202
+    row = AuthorizationService(services.db).get(desk, auth_id, today=TODAY)
+    with services.db.session() as session:
+        queue = {i.authorization_id: i for i in authorizations_to_renew(session, TODAY)}
+    return row, queue.get(auth_id)
+
+
+def test_uncoded_completed_visits_bill_their_own_weight(services: Services) -> None:
+    a = arrange(services)
+    # Given but not coded yet: each counts the order's 5 mg/kg dose at the weight taken that day,
+    # or the patient's latest weight when none was taken.
+    with services.db.session() as session:
+        session.add_all([
+            _visit(a.patient, a.order, date(2026, 11, 12), VisitStatus.COMPLETED, policy_id=a.policy,
+                   weight_kg=Decimal(73)),  # 365 mg -> 37 units
+            _visit(a.patient, a.order, date(2026, 11, 17), VisitStatus.COMPLETED, policy_id=a.policy,
+                   weight_kg=Decimal("80.5")),  # 402.5 mg -> 41 units
+            _visit(a.patient, a.order, date(2026, 11, 18), VisitStatus.COMPLETED, policy_id=a.policy,
+                   weight_kg=Decimal("80.5")),  # 41 units
+            # no weight that day: the latest on file, 90 kg on 11/21 -> 450 mg -> 45 units
+            _visit(a.patient, a.order, date(2026, 11, 20), VisitStatus.COMPLETED),
+            # billed to the other policy: not this authorization's (but its weight is the latest)
+            _visit(a.patient, a.order, date(2026, 11, 21), VisitStatus.COMPLETED, policy_id=a.other_policy,
+                   weight_kg=Decimal(90)),
+        ])
+    desk = make_actor(services, Role.FRONT_DESK)
+    auth_id = AuthorizationService(services.db).create(desk, auth_input(a, approved_units="290"))
+    row, item = _row_and_queue_item(services, desk, auth_id)
+    bd = row.burn_down
+    # 41 coded (11/05) + 37 + 41 + 41 + 45 = 205 used on 5 visits (not the other policy's 11/21);
+    # two booked doses at the latest 90 kg: 45 units each = 90; 290 - 205 - 90 = -5.
+    assert (bd.used_units, bd.used_visits) == (Decimal(205), 5)
+    assert (bd.scheduled_units, bd.remaining_units) == (Decimal(90), Decimal(-5))
+    assert item is not None and item.burn_down == bd
+    assert [f.code for f in item.findings] == ["AUTH_LOW"]  # 290 - 205 = 85 left < 90 for two doses
+
+
+def test_queue_counts_a_visit_only_for_the_authorization_whose_code_it_bills(services: Services) -> None:
+    a = arrange(services)
+    with services.db.session() as session:
+        other_drug = add_drug(session, "J3380")
+        session.flush()
+        other_order = PhysicianOrder(patient_id=a.patient, drug_id=other_drug.id, ordering_provider_id=a.provider,
+                                     dose_amount=Decimal(300), dose_unit="mg", dose_basis=DoseBasis.FIXED,
+                                     frequency="every 8 weeks", start_date=date(2026, 10, 1), doses_ordered=8,
+                                     end_date=date(2027, 9, 30),
+                                     diagnoses=[OrderDiagnosis(sequence=1, icd10_code="K5090")])
+        session.add(other_order)
+        session.flush()
+        given = _visit(a.patient, other_order.id, date(2026, 11, 12), VisitStatus.COMPLETED, policy_id=a.policy)
+        given.coded_lines = [CodedLine(sequence=1, code="J3380", units=Decimal(300), explanation="test")]
+        session.add(given)
+    desk = make_actor(services, Role.FRONT_DESK)
+    auths = AuthorizationService(services.db)
+    # Both end within 14 days, so both are in the queue.
+    infliximab = auths.create(desk, auth_input(a, valid_to=date(2026, 12, 10)))
+    auths.create(desk, auth_input(a, number="PA-TEST-002", codes=("J3380",), order_id=None,
+                                  valid_to=date(2026, 12, 10)))
+    row, item = _row_and_queue_item(services, desk, infliximab)
+    # The vedolizumab visit billed nothing the infliximab authorization lists.
+    assert (row.burn_down.used_visits, row.burn_down.used_units) == (1, Decimal(41))
+    assert item is not None and item.burn_down == row.burn_down
