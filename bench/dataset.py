@@ -17,7 +17,7 @@ TODAY = date(2026, 11, 26)
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100000"))
 MONTHS = int(os.environ.get("BENCH_MONTHS", "5"))
 SEED = 2026
-DATA_VERSION = 2
+DATA_VERSION = 3
 """Bump when the demo generator changes what it writes; schema-only changes are migrated in place."""
 
 

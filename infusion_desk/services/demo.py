@@ -681,7 +681,10 @@ def generate_demo(
                     days=rng.randint(3, 13) if expires_soon else rng.randint(60, 300)
                 )
                 units_per_dose = math.ceil(dose_in_unit / drug.billing_unit_amount)
-                visits_approved = rng.randint(4, 12)
+                # Enough doses for the window, as a payer approves a course; a few are one
+                # dose short, so the renewal queue has something to show.
+                doses_in_window = (valid_to - order_start).days // regimen.interval_days + 1
+                visits_approved = doses_in_window + (-1 if rng.random() < 0.08 else rng.randint(0, 2))
                 auth_rows.append(
                     {
                         "id": auth_id,
