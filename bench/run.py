@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.dataset import PATIENTS, TODAY, clinic_database
+from bench.frontdesk import bench_frontdesk
+from bench.frontdesk import report as frontdesk_report
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 STARTS = int(os.environ.get("BENCH_STARTS", "7"))
@@ -120,7 +122,9 @@ def bench_finder(db_path: Path) -> dict[str, float]:
     }
 
 
-def write_results(startup: dict[str, float], finder: dict[str, float], coding: dict[str, float]) -> str:
+def write_results(
+    startup: dict[str, float], finder: dict[str, float], coding: dict[str, float], frontdesk: dict[str, float]
+) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     text = f"""# Benchmark results
@@ -161,7 +165,8 @@ rules with explanations; loading is the SQLAlchemy query that brings the visits,
 administrations, interruptions, drugs, primary payers and order diagnoses into memory.
 For reference, fetching only the raw administration rows with no objects built took
 {coding['raw_s']:.1f} s ({coding['raw_rows']:,.0f} rows).
-"""
+
+{frontdesk_report(frontdesk)}"""
     RESULTS.write_text(text, encoding="utf-8")
     return text
 
@@ -171,7 +176,8 @@ def main() -> int:
     startup = bench_startup(db_path)
     finder = bench_finder(db_path)
     coding = bench_coding(db_path)
-    print(write_results(startup, finder, coding))
+    frontdesk = bench_frontdesk(db_path)
+    print(write_results(startup, finder, coding, frontdesk))
     return 0
 
 
