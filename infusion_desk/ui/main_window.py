@@ -20,6 +20,7 @@ from infusion_desk.services.access import ROLE_LABELS, Actor, Permission
 from infusion_desk.services.app import Services
 from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
+from infusion_desk.ui.eligibility_panel import Export270Dialog
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local
 from infusion_desk.ui.patient_lookup import PatientLookupDialog
@@ -148,6 +149,12 @@ class MainWindow(QMainWindow):
         self.new_patient_action.setEnabled("front_desk" in self.workspaces)
         self.new_patient_action.setVisible("front_desk" in self.workspaces)
         file_menu.addAction(self.new_patient_action)
+        self.export_270_action = self._action(
+            "&Export eligibility inquiries (270)…", "Ctrl+Shift+E", self.export_270, "export270Action"
+        )
+        self.export_270_action.setEnabled("front_desk" in self.workspaces)
+        self.export_270_action.setVisible("front_desk" in self.workspaces)
+        file_menu.addAction(self.export_270_action)
         file_menu.addAction(self.settings_action)
         self.payer_settings_action = self._action(
             "&Payer coding settings…", "Ctrl+Shift+,", self.open_payer_settings, "payerSettingsAction"
@@ -184,6 +191,7 @@ class MainWindow(QMainWindow):
         return [
             self.find_action,
             self.new_patient_action,
+            self.export_270_action,
             *self.workspace_actions.values(),
             self.refresh_action,
             self.settings_action,
@@ -230,6 +238,14 @@ class MainWindow(QMainWindow):
         if front_desk is not None:
             self.tabs.setCurrentWidget(front_desk)
             front_desk.register_patient()
+
+    def export_270(self) -> None:
+        if "front_desk" not in self.workspaces:
+            return
+        dialog = Export270Dialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.export_dialog = dialog
 
     def refresh(self) -> None:
         current = self.tabs.currentWidget()

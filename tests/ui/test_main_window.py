@@ -183,3 +183,13 @@ def test_run_gui_signs_in_then_shows_the_main_window(qtbot, ui_services: Service
     safety.stop()
     assert app.applicationName() == "Infusion Desk"
     assert seen == {"title": "Infusion Desk — Lakeview Infusion Suite", "tabs": "Front desk, Billing"}
+
+
+def test_front_desk_exports_270_from_the_file_menu(qtbot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
+    window = _open(qtbot, ui_services, Role.FRONT_DESK)
+    assert window.export_270_action.shortcut().toString() == "Ctrl+Shift+E"
+    window.export_270_action.trigger()
+    assert window.export_dialog.isVisible()
+    assert window.export_dialog.windowTitle() == "Export eligibility inquiries (270)"
+    nurse_window = _open(qtbot, ui_services, Role.NURSE)
+    assert not nurse_window.export_270_action.isVisible()
