@@ -20,6 +20,7 @@ from infusion_desk.services.access import ROLE_LABELS, Actor, Permission
 from infusion_desk.services.app import Services
 from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
+from infusion_desk.ui.clearinghouse_dialog import ClearinghouseDialog
 from infusion_desk.ui.eligibility_panel import Export270Dialog
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local
@@ -162,6 +163,12 @@ class MainWindow(QMainWindow):
         self.payer_settings_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
         self.payer_settings_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
         file_menu.addAction(self.payer_settings_action)
+        self.clearinghouse_action = self._action(
+            "&Clearinghouse…", "", self.open_clearinghouse, "clearinghouseAction"
+        )
+        self.clearinghouse_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.clearinghouse_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        file_menu.addAction(self.clearinghouse_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close, "quitAction")
         file_menu.addAction(self.quit_action)
@@ -238,6 +245,14 @@ class MainWindow(QMainWindow):
         if front_desk is not None:
             self.tabs.setCurrentWidget(front_desk)
             front_desk.register_patient()
+
+    def open_clearinghouse(self) -> None:
+        if not self.actor.can(Permission.CLINIC_SETTINGS):
+            return
+        dialog = ClearinghouseDialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.clearinghouse_dialog = dialog
 
     def export_270(self) -> None:
         if "front_desk" not in self.workspaces:
