@@ -164,16 +164,17 @@ def burn_down(
     visits: Iterable[VisitUse],
     outside_window: Iterable[date] = (),
     *,
-    coded_units: Decimal = Decimal(0),
-    coded_visits: int = 0,
+    completed_units: Decimal = Decimal(0),
+    completed_visits: int = 0,
 ) -> BurnDown:
     """Approved / used / scheduled / remaining for ``terms`` from the visits of its codes.
 
     ``visits`` are the patient's visits for the authorized codes; those outside the window
     neither use nor reserve units. ``outside_window`` are scheduled dates the caller found
     for the codes outside the window and not covered by another authorization.
-    ``coded_units`` and ``coded_visits`` are totals of completed, coded visits in the window
-    that the caller summed already (a database adds them up faster than it lists them).
+    ``completed_units`` and ``completed_visits`` are totals of completed visits in the window
+    that the caller summed already instead of listing them (a database adds them up faster
+    than it lists them): they count exactly as the same visits listed as completed would.
     """
     inside = sorted(
         (v for v in visits if terms.valid_from <= v.date_of_service <= terms.valid_to),
@@ -181,7 +182,7 @@ def burn_down(
     )
     used = [v for v in inside if v.state is VisitState.COMPLETED]
     upcoming = tuple(v for v in inside if v.state is VisitState.SCHEDULED)
-    used_units = sum((v.units or Decimal(0) for v in used), coded_units)
+    used_units = sum((v.units or Decimal(0) for v in used), completed_units)
     scheduled_units: Decimal | None = Decimal(0)
     for v in upcoming:
         scheduled_units = None if scheduled_units is None or v.units is None else scheduled_units + v.units
@@ -193,13 +194,13 @@ def burn_down(
     remaining_visits = (
         None
         if terms.approved_visits is None
-        else terms.approved_visits - len(used) - coded_visits - len(upcoming)
+        else terms.approved_visits - len(used) - completed_visits - len(upcoming)
     )
     return BurnDown(
         approved_units=terms.approved_units,
         approved_visits=terms.approved_visits,
         used_units=used_units,
-        used_visits=len(used) + coded_visits,
+        used_visits=len(used) + completed_visits,
         scheduled_units=scheduled_units,
         scheduled_visits=len(upcoming),
         remaining_units=remaining_units,

@@ -21,9 +21,11 @@ fixed handful of queries (:func:`_evaluate`), never one query per row.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -213,6 +215,9 @@ class _Evaluated:
     notes: str | None
     burn_down: BurnDown
     alerts: tuple[Finding, ...]
+    weight: Decimal | None
+    """The patient's latest weight on file, and below the latest height."""
+    height: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,31 +242,115 @@ class _Dose:
         return expected_units(dose, self.unit, self.unit_amount, self.billing_unit)
 
 
-def _latest(
-    session: Session, column: sa.orm.InstrumentedAttribute[Decimal | None], patients: sa.Select[tuple[int]]
-) -> dict[int, Decimal]:
-    """Each listed patient's most recent non-empty ``column`` (visit weight or height)."""
-    ranked = (
-        sa.select(
-            Visit.patient_id.label("patient_id"),
-            column.label("value"),
-            sa.func.row_number()
-            .over(partition_by=Visit.patient_id, order_by=(Visit.date_of_service.desc(), Visit.id.desc()))
-            .label("rn"),
+def _latest_measurements(
+    session: Session, patient_ids: list[int]
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Each listed patient's most recent weight and most recent height, where one is on file."""
+
+    def latest(column: sa.orm.InstrumentedAttribute[Decimal | None]) -> sa.ScalarSelect[Decimal | None]:
+        return (
+            sa.select(column)
+            .where(Visit.patient_id == Patient.id, column.is_not(None))
+            .order_by(Visit.date_of_service.desc(), Visit.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .where(column.is_not(None), Visit.patient_id.in_(patients))
-        .subquery()
+
+    weights: dict[int, Decimal] = {}
+    heights: dict[int, Decimal] = {}
+    for patient_id, weight, height in session.execute(
+        sa.select(Patient.id, latest(Visit.weight_kg), latest(Visit.height_cm)).where(
+            Patient.id.in_(patient_ids)
+        )
+    ):
+        if weight is not None:
+            weights[patient_id] = weight
+        if height is not None:
+            heights[patient_id] = height
+    return weights, heights
+
+
+def _visit_uses(session: Session, cand: sa.Subquery, today: date) -> Sequence[Any]:
+    """The candidates' visits in one pass: booked ones listed, completed ones in the window summed.
+
+    One row per booked visit (its date, policy and order's dose); for completed visits one
+    row per group that bills alike: coded ones summed (their units on the authorization's
+    codes), uncoded ones grouped by the weight and height taken that day and the order's dose.
+    """
+    booked = Visit.status.in_(BOOKED)
+    completed = Visit.status == VisitStatus.COMPLETED
+    has_lines = sa.exists().where(CodedLine.visit_id == Visit.id)
+    uncoded = sa.and_(completed, ~has_lines)
+    listed_code = sa.exists().where(
+        AuthorizationCode.authorization_id == cand.c.id, AuthorizationCode.code == Drug.hcpcs
     )
-    return {
-        patient_id: value
-        for patient_id, value in session.execute(
-            sa.select(ranked.c.patient_id, ranked.c.value).where(ranked.c.rn == 1)
+    billed_code = sa.exists().where(
+        CodedLine.visit_id == Visit.id,
+        AuthorizationCode.authorization_id == cand.c.id,
+        AuthorizationCode.code == CodedLine.code,
+    )
+    billed = (
+        sa.select(sa.func.sum(CodedLine.units))
+        .join(
+            AuthorizationCode,
+            sa.and_(
+                AuthorizationCode.authorization_id == cand.c.id, AuthorizationCode.code == CodedLine.code
+            ),
         )
-    }
+        .where(CodedLine.visit_id == Visit.id)
+        .scalar_subquery()
+    )
+    pairs = (
+        sa.select(
+            cand.c.id.label("auth_id"),
+            sa.case((booked, 0), (has_lines, 1), else_=2).label("kind"),
+            sa.case((booked, Visit.id)).label("visit_id"),
+            sa.case((booked, Visit.date_of_service)).label("day"),
+            sa.case((booked, Visit.policy_id)).label("visit_policy"),
+            sa.case((uncoded, Visit.weight_kg)).label("weight"),
+            sa.case((uncoded, Visit.height_cm)).label("height"),
+            PhysicianOrder.dose_amount.label("amount"),
+            PhysicianOrder.dose_unit.label("unit"),
+            PhysicianOrder.dose_basis.label("basis"),
+            Drug.hcpcs.label("hcpcs"),
+            Drug.billing_unit_amount.label("unit_amount"),
+            Drug.billing_unit.label("billing_unit"),
+            sa.case((completed, billed)).label("billed"),
+        )
+        .join(cand, cand.c.patient_id == Visit.patient_id)
+        .outerjoin(PhysicianOrder, PhysicianOrder.id == Visit.order_id)
+        .outerjoin(Drug, Drug.id == PhysicianOrder.drug_id)
+        .where(
+            sa.or_(Visit.policy_id.is_(None), Visit.policy_id == cand.c.policy_id),
+            sa.or_(
+                sa.and_(completed, Visit.date_of_service.between(cand.c.valid_from, cand.c.valid_to)),
+                sa.and_(
+                    booked,
+                    sa.or_(
+                        Visit.date_of_service >= today,
+                        Visit.date_of_service.between(cand.c.valid_from, cand.c.valid_to),
+                    ),
+                ),
+            ),
+            # For the authorization: its order, a drug it lists, or a coded line it lists.
+            sa.or_(
+                sa.and_(cand.c.order_id.is_not(None), Visit.order_id == cand.c.order_id),
+                listed_code,
+                billed_code,
+            ),
+        )
+        .subquery("uses")
+    )
+    keys = [column for column in pairs.c if column.key != "billed"]
+    return session.execute(
+        sa.select(*keys, sa.func.count().label("visits"), sa.func.sum(pairs.c.billed))
+        .group_by(*keys)
+        .order_by(pairs.c.day, pairs.c.visit_id)
+    ).all()
 
 
 def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> dict[int, _Evaluated]:
-    """Burn-down and alerts of every authorization matching ``where``, in eight queries."""
+    """Burn-down and alerts of every authorization matching ``where``, in four queries."""
     auth_order = sa.orm.aliased(PhysicianOrder)
     auth_drug = sa.orm.aliased(Drug)
     rows = session.execute(
@@ -302,6 +391,9 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
     ).all()
     if not rows:
         return {}
+    by_id = {row[0]: row for row in rows}
+    # The later queries name the authorizations and patients found rather than repeat ``where``.
+    patient_ids = sorted({row[1] for row in rows})
     cand = (
         sa.select(
             PriorAuthorization.id,
@@ -311,122 +403,45 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
             PriorAuthorization.valid_from,
             PriorAuthorization.valid_to,
         )
-        .where(where)
+        .where(PriorAuthorization.id.in_(sorted(by_id)))
         .subquery("cand")
     )
-    patients = sa.select(cand.c.patient_id)
 
+    # The codes of every authorization of these patients: the candidates' own, and the open
+    # ones that cover a booked visit outside a candidate's window.
     codes: dict[int, set[str]] = defaultdict(set)
-    for auth_id, code in session.execute(
-        sa.select(AuthorizationCode.authorization_id, AuthorizationCode.code).join(
-            cand, cand.c.id == AuthorizationCode.authorization_id
-        )
-    ):
-        codes[auth_id].add(code)
-
-    in_window = Visit.date_of_service.between(cand.c.valid_from, cand.c.valid_to)
-    # Correlated explicitly: inside ``covered_line`` the enclosing query is two levels up,
-    # beyond automatic correlation, which would match any candidate's codes.
-    covered_code = (
-        sa.select(AuthorizationCode.code)
-        .where(AuthorizationCode.authorization_id == cand.c.id)
-        .correlate_except(AuthorizationCode)
-    )
-    has_lines = sa.exists().where(CodedLine.visit_id == Visit.id)
-    covered_line = sa.exists().where(CodedLine.visit_id == Visit.id, CodedLine.code.in_(covered_code))
-    same_policy = sa.or_(Visit.policy_id.is_(None), Visit.policy_id == cand.c.policy_id)
-    covered = sa.or_(
-        Drug.hcpcs.in_(covered_code),
-        sa.and_(cand.c.order_id.is_not(None), Visit.order_id == cand.c.order_id),
-        covered_line,
-    )
-    visits = session.execute(
-        sa.select(
-            cand.c.id,
-            Visit.id,
-            Visit.date_of_service,
-            Visit.status,
-            Visit.policy_id,
-            Visit.weight_kg,
-            Visit.height_cm,
-            PhysicianOrder.dose_amount,
-            PhysicianOrder.dose_unit,
-            PhysicianOrder.dose_basis,
-            Drug.hcpcs,
-            Drug.billing_unit_amount,
-            Drug.billing_unit,
-        )
-        .join(cand, cand.c.patient_id == Visit.patient_id)
-        .outerjoin(PhysicianOrder, PhysicianOrder.id == Visit.order_id)
-        .outerjoin(Drug, Drug.id == PhysicianOrder.drug_id)
-        .where(
-            Visit.status.not_in(NOT_COUNTED),
-            same_policy,
-            sa.or_(in_window, sa.and_(Visit.status.in_(BOOKED), Visit.date_of_service >= today)),
-            # Completed visits already coded are summed in SQL below, not listed.
-            sa.or_(Visit.status.in_(BOOKED), sa.and_(Visit.status == VisitStatus.COMPLETED, ~has_lines)),
-            covered,
-        )
-        .order_by(Visit.date_of_service, Visit.id)
-    ).all()
-
-    coded_visits: dict[int, int] = {
-        auth_id: int(count)
-        for auth_id, count in session.execute(
-            sa.select(cand.c.id, sa.func.count(Visit.id))
-            .join(cand, cand.c.patient_id == Visit.patient_id)
-            .outerjoin(PhysicianOrder, PhysicianOrder.id == Visit.order_id)
-            .outerjoin(Drug, Drug.id == PhysicianOrder.drug_id)
-            .where(Visit.status == VisitStatus.COMPLETED, in_window, has_lines, same_policy, covered)
-            .group_by(cand.c.id)
-        )
-    }
-
-    billed: dict[int, Decimal] = {}
-    for auth_id, total in session.execute(
-        sa.select(cand.c.id, sa.func.sum(CodedLine.units))
-        .join(Visit, Visit.id == CodedLine.visit_id)
-        .join(cand, cand.c.patient_id == Visit.patient_id)
-        .join(
-            AuthorizationCode,
-            sa.and_(
-                AuthorizationCode.authorization_id == cand.c.id, AuthorizationCode.code == CodedLine.code
-            ),
-        )
-        .where(Visit.status == VisitStatus.COMPLETED, in_window, same_policy)
-        .group_by(cand.c.id)
-    ):
-        billed[auth_id] = total
-
-    weights = _latest(session, Visit.weight_kg, patients)
-    heights = _latest(session, Visit.height_cm, patients)
-
-    # Other authorizations of the same patients: a booked visit outside one window is fine
-    # when another open authorization for the code covers it.
     others: dict[int, list[tuple[int, int, date, date, str]]] = defaultdict(list)
-    for other_id, patient_id, policy_id, start, end, code in session.execute(
+    for other_id, patient_id, policy_id, status, start, end, code in session.execute(
         sa.select(
             PriorAuthorization.id,
             PriorAuthorization.patient_id,
             PriorAuthorization.policy_id,
+            PriorAuthorization.status,
             PriorAuthorization.valid_from,
             PriorAuthorization.valid_to,
             AuthorizationCode.code,
         )
         .join(AuthorizationCode, AuthorizationCode.authorization_id == PriorAuthorization.id)
-        .where(PriorAuthorization.patient_id.in_(patients), PriorAuthorization.status.in_(STILL_OPEN))
+        .where(PriorAuthorization.patient_id.in_(patient_ids))
     ):
-        others[patient_id].append((other_id, policy_id, start, end, code))
+        if other_id in by_id:
+            codes[other_id].add(code)
+        if status in STILL_OPEN:
+            others[patient_id].append((other_id, policy_id, start, end, code))
 
-    uses: dict[int, list[VisitUse]] = defaultdict(list)
-    units: Decimal | None
+    uses = _visit_uses(session, cand, today)
+    weights, heights = _latest_measurements(session, patient_ids)
+
+    listed: dict[int, list[VisitUse]] = defaultdict(list)
     outside: dict[int, list[date]] = defaultdict(list)
-    by_id = {row[0]: row for row in rows}
+    completed_units: dict[int, Decimal] = defaultdict(Decimal)
+    completed_visits: dict[int, int] = defaultdict(int)
+    units: Decimal | None
     for (
         auth_id,
+        kind,
         _visit_id,
         day,
-        status,
         visit_policy,
         weight,
         height,
@@ -436,24 +451,32 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
         hcpcs,
         unit_amount,
         billing_unit,
-    ) in visits:
+        count,
+        billed,
+    ) in uses:
         row = by_id[auth_id]
         patient_id, start, end = row[1], row[22], row[23]
-        auth_codes = codes[auth_id]
+        drug_covered = hcpcs is not None and hcpcs in codes[auth_id]
         dose = _Dose(amount, unit, basis, hcpcs, unit_amount, billing_unit)
-        drug_covered = hcpcs is not None and hcpcs in auth_codes
-        inside = start <= day <= end
-        latest_weight = weight if weight is not None else weights.get(patient_id)
-        latest_height = height if height is not None else heights.get(patient_id)
-        if status is VisitStatus.COMPLETED:
-            # Given but not coded yet: count what the order's dose will bill.
-            units = dose.units(latest_weight, latest_height) if drug_covered else Decimal(0)
-            uses[auth_id].append(VisitUse(day, VisitState.COMPLETED, units))
-        elif inside:
+        if kind == 1:  # completed and coded: the units billed on the authorization's codes
+            completed_visits[auth_id] += count
+            completed_units[auth_id] += billed if billed is not None else Decimal(0)
+        elif kind == 2:  # completed, not coded yet: what the order's dose will bill
+            units = (
+                dose.units(
+                    weight if weight is not None else weights.get(patient_id),
+                    height if height is not None else heights.get(patient_id),
+                )
+                if drug_covered
+                else Decimal(0)
+            )
+            completed_visits[auth_id] += count
+            completed_units[auth_id] += count * (units or Decimal(0))
+        elif start <= day <= end:
             units = (
                 dose.units(weights.get(patient_id), heights.get(patient_id)) if drug_covered else Decimal(0)
             )
-            uses[auth_id].append(VisitUse(day, VisitState.SCHEDULED, units))
+            listed[auth_id].append(VisitUse(day, VisitState.SCHEDULED, units))
         elif drug_covered and not any(
             other_id != auth_id
             and code == hcpcs
@@ -497,10 +520,10 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
         )
         bd = rules.burn_down(
             terms,
-            uses[auth_id],
+            listed[auth_id],
             outside[auth_id],
-            coded_units=billed.get(auth_id, Decimal(0)),
-            coded_visits=coded_visits.get(auth_id, 0),
+            completed_units=completed_units.get(auth_id, Decimal(0)),
+            completed_visits=completed_visits.get(auth_id, 0),
         )
         typical = _Dose(amount, unit, basis, hcpcs, unit_amount, billing_unit).units(
             weights.get(patient_id), heights.get(patient_id)
@@ -521,6 +544,8 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
             notes=notes,
             burn_down=bd,
             alerts=alerts(terms, bd, today, typical),
+            weight=weights.get(patient_id),
+            height=heights.get(patient_id),
         )
     return result
 
@@ -595,16 +620,9 @@ def authorization_findings(session: Session, visit: Visit, today: date) -> tuple
     findings: list[Finding] = []
     subject = f"authorization:{authorization.number}"
     if visit.status is not VisitStatus.COMPLETED:
-        weight, height = visit.weight_kg, visit.height_cm
-        measured = {"weight": weight, "height": height}
-        for key, column in (("weight", Visit.weight_kg), ("height", Visit.height_cm)):
-            if measured[key] is None:
-                measured[key] = session.scalar(
-                    sa.select(column)
-                    .where(Visit.patient_id == visit.patient_id, column.is_not(None))
-                    .order_by(Visit.date_of_service.desc(), Visit.id.desc())
-                    .limit(1)
-                )
+        # Today's measurements, else the patient's latest (the evaluation looked them up).
+        weight = visit.weight_kg if visit.weight_kg is not None else evaluated.weight
+        height = visit.height_cm if visit.height_cm is not None else evaluated.height
         dose = _Dose(
             order.dose_amount,
             order.dose_unit,
@@ -613,7 +631,7 @@ def authorization_findings(session: Session, visit: Visit, today: date) -> tuple
             drug.billing_unit_amount,
             drug.billing_unit,
         )
-        needed = dose.units(measured["weight"], measured["height"])
+        needed = dose.units(weight, height)
         left = units_left_for(bd, day)
         if bd.approved_units is not None and needed is None:
             findings.append(

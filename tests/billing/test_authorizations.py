@@ -117,6 +117,25 @@ def test_alerts(case, uses, status, today, typical, codes) -> None:
     assert [f.code for f in alerts(t, bd, today, typical)] == codes, case
 
 
+@pytest.mark.parametrize(
+    ("listed", "totals"),
+    [
+        # the caller summed two completed visits (37 + 41 units) instead of listing them
+        ([(date(2026, 11, 5), "37"), (date(2026, 11, 12), "41")], ("78", 2)),
+        # a completed visit whose dose cannot be computed counts as a visit with no units
+        ([(date(2026, 11, 5), "37"), (date(2026, 11, 12), None)], ("37", 2)),
+    ],
+)
+def test_completed_totals_count_like_listed_completed_visits(listed, totals) -> None:
+    t = terms(visits=6)
+    booked = [VisitUse(date(2026, 12, 3), BOOKED, D(37))]
+    as_listed = burn_down(t, [VisitUse(day, DONE, D(u) if u else None) for day, u in listed] + booked)
+    units, visits = totals
+    as_totals = burn_down(t, booked, completed_units=D(units), completed_visits=visits)
+    assert as_totals == as_listed
+    assert (as_totals.used_units, as_totals.used_visits, as_totals.remaining_visits) == (D(units), visits, 3)
+
+
 def test_low_visits_counts_approved_visits() -> None:
     # 4 approved visits, 3 used -> 1 left, fewer than the next two doses
     t = terms(units=None, visits=4)
