@@ -117,6 +117,7 @@ class EligibilityPanel(QWidget):
         self._today: date | None = None
         self.dialog: EligibilityDialog | None = None
         self._record_when_loaded = False
+        self._record_policy: int | None = None
         self._loaded_for: int | None = None
 
         self.status = QLabel("Open a patient to see their eligibility.")
@@ -127,7 +128,7 @@ class EligibilityPanel(QWidget):
         self.table.setModel(self.model)
         self.record_button = QPushButton("Record &verification…")
         self.record_button.setObjectName("eligibilityRecord")
-        self.record_button.clicked.connect(self.open_record_dialog)
+        self.record_button.clicked.connect(lambda: self.open_record_dialog())
         self.import_button = QPushButton("&Import 271…")
         self.import_button.setObjectName("eligibilityImport")
         self.import_button.clicked.connect(self.choose_271)
@@ -193,14 +194,19 @@ class EligibilityPanel(QWidget):
         self.loaded.emit(patient_id)
         if self._record_when_loaded:
             self._record_when_loaded = False
-            self.open_record_dialog()
+            self.open_record_dialog(self._record_policy)
 
-    def record_for(self, patient_id: int) -> None:
-        """Open the verification form for ``patient_id`` as soon as their policies are loaded."""
+    def record_for(self, patient_id: int, policy_id: int | None = None) -> None:
+        """Open the verification form for ``patient_id`` as soon as their policies are loaded.
+
+        With ``policy_id`` (the policy a check-in problem or work queue item is about) the
+        form starts on that policy, so its answer is not recorded against another one.
+        """
         if patient_id == self._loaded_for and not self._runner.busy:
-            self.open_record_dialog()
+            self.open_record_dialog(policy_id)
             return
         self._record_when_loaded = True
+        self._record_policy = policy_id
         if patient_id != self._patient_id:
             self.show_patient(patient_id)
 
@@ -210,10 +216,13 @@ class EligibilityPanel(QWidget):
 
     # -- record ---------------------------------------------------------------------------------
 
-    def open_record_dialog(self) -> EligibilityDialog | None:
+    def open_record_dialog(self, policy_id: int | None = None) -> EligibilityDialog | None:
+        """The verification form, on ``policy_id`` when that policy is in force."""
         if self._patient_id is None or not self._policies:
             return None
         self.dialog = EligibilityDialog(self._services, self._actor, self._policies, self, today=self._today)
+        if policy_id is not None and (index := self.dialog.policy.findData(policy_id)) >= 0:
+            self.dialog.policy.setCurrentIndex(index)
         self.dialog.saved.connect(self._recorded)
         self.dialog.open()
         return self.dialog

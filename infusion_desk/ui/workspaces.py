@@ -176,7 +176,7 @@ class FrontDeskWorkspace(PatientLookup):
         tabs = self.panel.tabs
         if fix is Fix.VERIFY_ELIGIBILITY:
             tabs.setCurrentWidget(self.eligibility)
-            self.eligibility.record_for(patient_id)
+            self.eligibility.record_for(patient_id, target)
         elif fix is Fix.AUTHORIZATION:
             tabs.setCurrentWidget(self.authorizations)
             self.authorizations.setFocus(Qt.FocusReason.OtherFocusReason)

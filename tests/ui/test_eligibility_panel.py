@@ -172,3 +172,35 @@ def test_export_270_dialog_writes_the_file_and_lists_what_was_skipped(
     assert f"Vantreese, Otto (MR20777) on {tomorrow:%m/%d/%Y}: no insurance in force that day (self-pay)" in (
         dialog.result.text())
     assert out.read_text().startswith("ISA*00*") and "NM1*IL*1*QUENBY*MARISOL****MI*QX123456789~" in out.read_text()
+
+
+def test_the_form_opened_for_a_flagged_policy_starts_on_that_policy(
+    qtbot, ui_services: Services, patients: Patients  # type: ignore[no-untyped-def]
+) -> None:
+    # A check-in problem or queue item about the secondary plan opens the form on that plan,
+    # not on the primary, so the secondary's answer is not recorded against the primary.
+    from infusion_desk.models.enums import PolicyRank
+    from infusion_desk.services.patients import PolicyInput
+
+    desk = make_actor(ui_services, Role.FRONT_DESK, "t_desk_flagged")
+    (primary,) = ui_services.patients.get(desk, patients.quenby).policies
+    secondary = ui_services.patients.add_policy(desk, patients.quenby, PolicyInput(
+        payer_id=primary.payer_id, rank=PolicyRank.SECONDARY, member_id="QX-SEC-42",
+        effective_date=date(2025, 1, 1)))
+    panel = EligibilityPanel(ui_services, desk)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.record_for(patients.quenby, secondary)  # before the patient's policies are loaded
+    qtbot.waitUntil(lambda: panel.dialog is not None and panel.dialog.isVisible(), timeout=5_000)
+    first = panel.dialog
+    assert first is not None and first.policy.currentData() == secondary
+    assert "QX-SEC-42" in first.policy.currentText()
+    first.reject()
+
+    panel.record_for(patients.quenby, secondary)  # already loaded: opens at once
+    assert panel.dialog is not first and panel.dialog is not None
+    assert panel.dialog.policy.currentData() == secondary
+    panel.dialog.reject()
+    qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)  # the button: the first policy
+    assert panel.dialog is not None and panel.dialog.policy.currentData() == primary.id
+    panel.dialog.reject()
