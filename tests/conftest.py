@@ -30,6 +30,21 @@ from infusion_desk.services.auth import actor_for  # noqa: E402
 ENGINES = ("sqlite", "postgresql")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Hash test users' passwords cheaply: the shipped Argon2 costs ~0.3 s a user, and tests make hundreds.
+
+    The shipped strength is checked in tests/services/test_auth.py.
+    """
+    from argon2 import PasswordHasher
+
+    from infusion_desk.services import auth
+
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth._hasher = auth.PASSWORD_HASHER
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """Base URL of a private PostgreSQL server for this test run."""

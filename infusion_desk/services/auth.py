@@ -20,7 +20,9 @@ from infusion_desk.services.errors import AuthenticationFailed, ValidationFailed
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
 
-_hasher = PasswordHasher()
+PASSWORD_HASHER = PasswordHasher()
+"""Argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)."""
+_hasher = PASSWORD_HASHER
 
 
 def hash_password(password: str) -> str:

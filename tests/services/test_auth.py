@@ -48,3 +48,14 @@ def test_only_administrators_add_users(sqlite_services: Services) -> None:
         sqlite_services.auth.create_user(manager, "eve", "Eve", Role.ADMIN, "secret")
     with pytest.raises(AuthenticationFailed):
         sqlite_services.auth.create_user(None, "eve", "Eve", Role.ADMIN, "secret")
+
+
+def test_shipped_password_hashing_is_argon2id_at_full_strength() -> None:
+    from argon2 import Type
+
+    from infusion_desk.services.auth import PASSWORD_HASHER
+
+    # RFC 9106's second recommended option: Argon2id, t=3, 64 MiB, 4 lanes.
+    assert PASSWORD_HASHER.type is Type.ID
+    assert PASSWORD_HASHER.time_cost >= 3 and PASSWORD_HASHER.memory_cost >= 64 * 1024
+    assert PASSWORD_HASHER.hash("x").startswith("$argon2id$")
