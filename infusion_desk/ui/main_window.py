@@ -20,6 +20,7 @@ from infusion_desk.services.access import ROLE_LABELS, Actor, Permission
 from infusion_desk.services.app import Services
 from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
+from infusion_desk.ui.chairs_dialog import ChairsDialog
 from infusion_desk.ui.clearinghouse_dialog import ClearinghouseDialog
 from infusion_desk.ui.eligibility_panel import Export270Dialog
 from infusion_desk.ui.errors import describe, show_error
@@ -169,6 +170,10 @@ class MainWindow(QMainWindow):
         self.clearinghouse_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
         self.clearinghouse_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
         file_menu.addAction(self.clearinghouse_action)
+        self.chairs_action = self._action("C&hairs and hours…", "", self.open_chairs, "chairsAction")
+        self.chairs_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.chairs_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        file_menu.addAction(self.chairs_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close, "quitAction")
         file_menu.addAction(self.quit_action)
@@ -245,6 +250,17 @@ class MainWindow(QMainWindow):
         if front_desk is not None:
             self.tabs.setCurrentWidget(front_desk)
             front_desk.register_patient()
+
+    def open_chairs(self) -> None:
+        if not self.actor.can(Permission.CLINIC_SETTINGS):
+            return
+        dialog = ChairsDialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        front_desk = self.front_desk
+        if front_desk is not None:
+            dialog.saved.connect(lambda _setup: front_desk.schedule.refresh())
+        dialog.open()
+        self.chairs_dialog = dialog
 
     def open_clearinghouse(self) -> None:
         if not self.actor.can(Permission.CLINIC_SETTINGS):
