@@ -208,7 +208,7 @@ class FrontDeskWorkspace(PatientLookup):
         if not self._actor.can(Permission.PATIENT_EDIT):
             return
         self.pages.setCurrentWidget(self.patients_page)
-        dialog = RegisterPatientDialog(self._services, self._actor, today_local, self)
+        dialog = RegisterPatientDialog(self._services, self._actor, self._today, self)
         dialog.registered.connect(self.open_patient)
         dialog.openExisting.connect(self.open_patient)
         dialog.open()
