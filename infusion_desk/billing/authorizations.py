@@ -45,6 +45,8 @@ from enum import StrEnum
 
 from infusion_desk.billing import validation
 from infusion_desk.billing.findings import Finding, error, warning
+from infusion_desk.billing.findings import plain as _n
+from infusion_desk.billing.findings import us_date as _us
 
 __all__ = [
     "EXPIRING_DAYS",
@@ -72,13 +74,6 @@ STATUSES = ("requested", "pending", "approved", "denied", "expired")
 # The same mass conversions the coding engine uses to bill a dose in the code's unit.
 _MASS_TO_MG = {"mg": Decimal(1), "g": Decimal(1000), "mcg": Decimal("0.001")}
 
-
-def _us(day: date) -> str:
-    return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
-
-
-def _n(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 class VisitState(StrEnum):

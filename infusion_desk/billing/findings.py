@@ -10,6 +10,8 @@ The caller decides what to show; a rule only says what is wrong, where, and how 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -37,3 +39,21 @@ def error(code: str, message: str, subject: str = "") -> Finding:
 
 def warning(code: str, message: str, subject: str = "") -> Finding:
     return Finding(Level.WARNING, code, message, subject)
+
+
+def us_date(day: date) -> str:
+    """A date as messages print it.
+
+    >>> us_date(date(2026, 3, 2))
+    '03/02/2026'
+    """
+    return f"{day:%m/%d/%Y}"
+
+
+def plain(value: Decimal) -> str:
+    """A quantity as messages print it: no exponent, no trailing zeros.
+
+    >>> plain(Decimal("37.00")), plain(Decimal("1E+2"))
+    ('37', '100')
+    """
+    return format(value.normalize(), "f")

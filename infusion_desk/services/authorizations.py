@@ -46,6 +46,8 @@ from infusion_desk.billing.authorizations import (
 )
 from infusion_desk.billing.dosing import DoseError, ordered_dose
 from infusion_desk.billing.findings import Finding, error, warning
+from infusion_desk.billing.findings import plain as _n
+from infusion_desk.billing.findings import us_date as _us
 from infusion_desk.models import (
     AuthorizationCode,
     CodedLine,
@@ -101,12 +103,6 @@ RANK_LABELS = {
 }
 
 
-def _us(day: date) -> str:
-    return f"{day:%m/%d/%Y}"
-
-
-def _n(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 # --- what the UI and the queues receive -----------------------------------------------------

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, selectinload
 from infusion_desk.billing import icd10, validation
 from infusion_desk.billing.dosing import DoseError, body_surface_area, ordered_dose
 from infusion_desk.billing.findings import Finding, error, warning
+from infusion_desk.billing.findings import plain as _n
+from infusion_desk.billing.findings import us_date as _us
 from infusion_desk.models import Drug, OrderDiagnosis, Patient, PhysicianOrder, Provider, Visit
 from infusion_desk.models.base import utcnow
 from infusion_desk.models.db import Database
@@ -62,12 +64,6 @@ STATUS_LABELS = {
 }
 
 
-def _us(day: date) -> str:
-    return f"{day:%m/%d/%Y}"
-
-
-def _n(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True, slots=True)
