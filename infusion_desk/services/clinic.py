@@ -17,10 +17,7 @@ from infusion_desk.models import (
     ChargeMasterEntry,
     Clinic,
     Drug,
-    OrderDiagnosis,
-    Patient,
     Payer,
-    PhysicianOrder,
     Provider,
 )
 from infusion_desk.models.db import Database
@@ -215,40 +212,6 @@ class ClinicService:
                 sa.select(Payer.id, Payer.name, Payer.payer_type).where(Payer.active).order_by(Payer.name)
             )
             return [(r.id, r.name, r.payer_type) for r in rows]
-
-    def create_order(self, actor: Actor, data: OrderInput) -> int:
-        """Record a physician order; ICD-10-CM codes must exist and be billable."""
-        actor.require(Permission.PATIENT_EDIT)
-        _raise_if_blocking(validate_order(data))
-        with self._db.session() as session:
-            if session.get(Patient, data.patient_id) is None:
-                raise NotFound(f"Patient {data.patient_id} no longer exists.")
-            if session.get(Drug, data.drug_id) is None:
-                raise ValidationFailed([error("DRUG", "Choose a drug from the catalog.", "drug_id")])
-            if session.get(Provider, data.ordering_provider_id) is None:
-                raise ValidationFailed(
-                    [error("PROVIDER", "Choose the ordering provider.", "ordering_provider_id")]
-                )
-            order = PhysicianOrder(
-                patient_id=data.patient_id,
-                drug_id=data.drug_id,
-                ordering_provider_id=data.ordering_provider_id,
-                dose_amount=validation_decimal(data.dose_amount),
-                dose_unit=data.dose_unit,
-                dose_basis=data.dose_basis,
-                frequency=data.frequency,
-                doses_ordered=data.doses_ordered,
-                start_date=data.start_date,
-                end_date=data.end_date,
-                diagnoses=[
-                    OrderDiagnosis(sequence=i + 1, icd10_code=validation.normalize_icd10(code))
-                    for i, code in enumerate(data.diagnoses)
-                ],
-            )
-            session.add(order)
-            session.flush()
-            audit.record(session, actor, "create", "physician_order", order.id, patient_id=data.patient_id)
-            return order.id
 
     def set_charge(self, actor: Actor, code: str, description: str, charge: str) -> None:
         """Set the clinic's charge for a CPT/HCPCS code in the charge master."""

@@ -13,6 +13,7 @@ from infusion_desk.models.enums import AdminClass, DoseBasis, Role, Sex
 from infusion_desk.services.app import Services
 from infusion_desk.services.clinic import ClinicDetails, OrderInput, ProviderInput
 from infusion_desk.services.errors import PermissionDenied, ValidationFailed
+from infusion_desk.services.orders import OrderService
 from infusion_desk.services.patients import PatientInput
 from tests.conftest import make_actor
 
@@ -111,7 +112,7 @@ def test_orders_need_billable_icd10_codes(services: Services) -> None:
         diagnoses=("K50.9", "XYZ.1"),
     )
     with pytest.raises(ValidationFailed) as caught:
-        services.clinic.create_order(manager, order)
+        OrderService(services.db).create(manager, order)
     messages = [f.message for f in caught.value.findings]
     assert _subjects(caught) == {"diagnoses[0]", "diagnoses[1]"}
     assert any("K50.90" in m for m in messages)  # the fix is suggested
@@ -119,7 +120,7 @@ def test_orders_need_billable_icd10_codes(services: Services) -> None:
         assert session.execute(sa.select(sa.func.count(PhysicianOrder.id))).scalar_one() == 0
 
     order.diagnoses = ("k50.90",)
-    order_id = services.clinic.create_order(manager, order)
+    order_id = OrderService(services.db).create(manager, order)
     with services.db.session() as session:
         saved = session.get(PhysicianOrder, order_id)
         assert saved is not None
