@@ -86,7 +86,8 @@ def seed_chair(services: Services) -> dict[str, int]:
                                diagnoses=[OrderDiagnosis(sequence=1, icd10_code="K5090")])
         session.add(order)
         session.flush()
-        visit = Visit(patient_id=patient.id, order_id=order.id, date_of_service=NOW.astimezone().date(),
+        visit = Visit(patient_id=patient.id, order_id=order.id,
+                      date_of_service=(NOW - timedelta(hours=4)).astimezone().date(),
                       scheduled_start=NOW - timedelta(hours=4))
         session.add(visit)
         session.flush()
