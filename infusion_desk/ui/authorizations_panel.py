@@ -129,7 +129,7 @@ class AuthorizationsPanel(QWidget):
         buttons = QHBoxLayout()
         self.new_button = QPushButton("&New authorization…")
         self.new_button.setObjectName("newAuthorization")
-        self.edit_button = QPushButton("&Edit…")
+        self.edit_button = QPushButton("Ed&it…")
         self.edit_button.setObjectName("editAuthorization")
         for button in (self.new_button, self.edit_button):
             button.setEnabled(False)

@@ -99,7 +99,7 @@ class OrdersPanel(QWidget):
         buttons = QHBoxLayout()
         self.new_button = QPushButton("&New order…")
         self.new_button.setObjectName("newOrder")
-        self.edit_button = QPushButton("&Edit…")
+        self.edit_button = QPushButton("Ed&it…")
         self.edit_button.setObjectName("editOrder")
         self.discontinue_button = QPushButton("&Discontinue…")
         self.discontinue_button.setObjectName("discontinueOrder")
