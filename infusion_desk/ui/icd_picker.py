@@ -40,10 +40,10 @@ class IcdPicker(QWidget):
         self._chosen: list[Diagnosis] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.query = QLineEdit()
-        self.query.setObjectName("icdQuery")
-        self.query.setPlaceholderText("Code (K50.90) or words (crohn small intestine)")
-        self.query.setAccessibleName("Search diagnoses")
+        self.search_box = QLineEdit()
+        self.search_box.setObjectName("icdQuery")
+        self.search_box.setPlaceholderText("Code (K50.90) or words (crohn small intestine)")
+        self.search_box.setAccessibleName("Search diagnoses")
         self.results = QListWidget()
         self.results.setObjectName("icdResults")
         self.results.setAccessibleName("Matching billable codes")
@@ -55,7 +55,7 @@ class IcdPicker(QWidget):
         self.chosen.setMaximumHeight(120)
         chosen_label = QLabel("On the order (Delete removes, Alt+Up/Down reorders):")
         chosen_label.setBuddy(self.chosen)
-        layout.addWidget(self.query)
+        layout.addWidget(self.search_box)
         layout.addWidget(self.results)
         layout.addWidget(self.status)
         layout.addWidget(chosen_label)
@@ -64,11 +64,11 @@ class IcdPicker(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
         self._timer.timeout.connect(self._run_search)
-        self.query.textChanged.connect(lambda _text: self._timer.start())
+        self.search_box.textChanged.connect(lambda _text: self._timer.start())
         self.results.itemDoubleClicked.connect(self._add_item)
-        for widget in (self.query, self.results, self.chosen):
+        for widget in (self.search_box, self.results, self.chosen):
             widget.installEventFilter(self)
-        self.setTabOrder(self.query, self.results)
+        self.setTabOrder(self.search_box, self.results)
         self.setTabOrder(self.results, self.chosen)
 
     # --- the chosen codes ---------------------------------------------------------------
@@ -119,7 +119,7 @@ class IcdPicker(QWidget):
     # --- searching ----------------------------------------------------------------------
 
     def _run_search(self) -> None:
-        text = self.query.text()
+        text = self.search_box.text()
         if not text.strip():
             self._add_when_ready = False
         self._asked += 1
@@ -160,7 +160,7 @@ class IcdPicker(QWidget):
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return super().eventFilter(watched, event)
         key, modifiers = event.key(), event.modifiers()
-        if watched is self.query:
+        if watched is self.search_box:
             if key in _ENTER:
                 # Enter adds the highlighted result rather than pressing the dialog's Save.
                 if self._timer.isActive() or self._runner.busy:

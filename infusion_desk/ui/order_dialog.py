@@ -140,7 +140,7 @@ class OrderDialog(QDialog):
             form.addRow(label, widget)
         label = form.labelForField(self.diagnoses)
         if isinstance(label, QLabel):
-            label.setBuddy(self.diagnoses.query)
+            label.setBuddy(self.diagnoses.search_box)
         self.error = QLabel("")
         self.error.setObjectName("orderError")
         self.error.setWordWrap(True)
@@ -162,7 +162,7 @@ class OrderDialog(QDialog):
             "ordering_provider_id": self.provider,
             "start_date": self.start,
             "end_date": self.expiry,
-            "diagnoses": self.diagnoses.query,
+            "diagnoses": self.diagnoses.search_box,
         }
         for signal in (self.dose.textChanged, self.unit.currentTextChanged):
             signal.connect(self._update_preview)

@@ -187,10 +187,10 @@ def test_a_front_desk_day_from_registration_to_check_in(
     _type(qtbot, order_form.doses, "8")
     _type(qtbot, order_form.expiry, f"{today + timedelta(days=365):%m/%d/%Y}")
     picker = order_form.diagnoses
-    _type(qtbot, picker.query, "crohn disease unspecified without")
+    _type(qtbot, picker.search_box, "crohn disease unspecified without")
     qtbot.waitUntil(lambda: picker.results.count() > 0, timeout=30_000)
     assert picker.results.item(0).text().startswith("K50.90")
-    qtbot.keyClick(picker.query, Qt.Key.Key_Return)
+    qtbot.keyClick(picker.search_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: picker.codes() == ("K5090",), timeout=WAIT)
     with qtbot.waitSignal(order_form.saved, timeout=WAIT):
         _save(qtbot, order_form.buttons)

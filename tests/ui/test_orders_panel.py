@@ -16,14 +16,14 @@ from tests.services.test_authorizations import arrange
 
 
 def _pick(qtbot: QtBot, picker, text: str, expected_first: str) -> None:  # type: ignore[no-untyped-def]
-    picker.query.clear()
-    qtbot.keyClicks(picker.query, text)
+    picker.search_box.clear()
+    qtbot.keyClicks(picker.search_box, text)
     qtbot.waitUntil(
         lambda: picker.results.count() > 0 and picker.results.item(0).text().startswith(expected_first),
         timeout=10_000,
     )
     before = len(picker.codes())
-    qtbot.keyClick(picker.query, Qt.Key.Key_Return)
+    qtbot.keyClick(picker.search_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: len(picker.codes()) == before + 1, timeout=5000)
     assert picker.codes()[-1] == expected_first.replace(".", "")
 
