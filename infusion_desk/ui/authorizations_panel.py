@@ -12,6 +12,7 @@ why. New authorization… (Alt+N), Edit… (Alt+E, or Enter on a row).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,9 @@ from infusion_desk.billing.authorizations import BurnDown
 from infusion_desk.services.access import Permission
 from infusion_desk.services.authorizations import AuthorizationService, AuthorizationSummary
 from infusion_desk.ui.authorization_dialog import AuthorizationDialog
-from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
+from infusion_desk.ui.patient_rows import PatientRowsPanel
 from infusion_desk.ui.tables import RowTableModel, configure_table
-from infusion_desk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -108,14 +108,14 @@ class AuthorizationTableModel(RowTableModel[AuthorizationSummary]):
         return super().data(index, role)
 
 
-class AuthorizationsPanel(QWidget):
+class AuthorizationsPanel(PatientRowsPanel[AuthorizationSummary]):
+    plural = "authorizations"
+
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("authorizationsPanel")
         self._services, self._actor = services, actor
         self._service = AuthorizationService(services.db)
-        self._runner = TaskRunner(self)
-        self._patient_id: int | None = None
         self.dialog: AuthorizationDialog | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Prior authorizations"))
@@ -142,31 +142,9 @@ class AuthorizationsPanel(QWidget):
         layout.addLayout(buttons)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
 
-    def show_patient(self, patient_id: int) -> None:
-        self._patient_id = patient_id
-        self.refresh()
-
-    def refresh(self) -> None:
-        if self._patient_id is None:
-            return
-        patient_id, actor, service = self._patient_id, self._actor, self._service
-        self.status.setText("Loading authorizations…")
-        self._runner.run(lambda: service.authorizations(actor, patient_id), self._show_rows, self._failed)
-
-    def _show_rows(self, rows: tuple[AuthorizationSummary, ...]) -> None:
-        self.model.set_rows(rows)
-        self.status.setText("No authorizations on file." if not rows else f"{len(rows)} authorization(s).")
-        if rows:
-            self.table.selectRow(0)
-        self._enable()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.status.setText("")
-        show_error(self, exc, retry=self.refresh)
-
-    def _selected(self) -> AuthorizationSummary | None:
-        indexes = self.table.selectionModel().selectedRows()
-        return self.model.row(indexes[0].row()) if indexes else None
+    def _fetch(self, patient_id: int) -> Callable[[], tuple[AuthorizationSummary, ...]]:
+        actor, service = self._actor, self._service
+        return lambda: service.authorizations(actor, patient_id)
 
     def _enable(self) -> None:
         can_edit = self._actor.can(Permission.PATIENT_EDIT) and self._patient_id is not None

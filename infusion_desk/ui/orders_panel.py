@@ -4,11 +4,12 @@
     panel.show_patient(patient_id)      # loads on the worker thread
 
 Rows with a problem (expired, out of doses, expiring soon) are tinted and say why in the
-Warnings column. New order… (Alt+N), Edit… (Alt+E, or Enter on a row), Discontinue… (Alt+D).
+Warnings column. New order… (Alt+N), Edit… (Alt+I, or Enter on a row), Discontinue… (Alt+D).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
@@ -27,8 +28,8 @@ from infusion_desk.services.orders import OrderService, OrderSummary
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.order_dialog import OrderDialog
+from infusion_desk.ui.patient_rows import PatientRowsPanel
 from infusion_desk.ui.tables import RowTableModel, configure_table
-from infusion_desk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -77,14 +78,14 @@ class OrderTableModel(RowTableModel[OrderSummary]):
         return super().data(index, role)
 
 
-class OrdersPanel(QWidget):
+class OrdersPanel(PatientRowsPanel[OrderSummary]):
+    plural = "orders"
+
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ordersPanel")
         self._services, self._actor = services, actor
         self._service = OrderService(services.db)
-        self._runner = TaskRunner(self)
-        self._patient_id: int | None = None
         self.dialog: OrderDialog | None = None
         layout = QVBoxLayout(self)
         title = QLabel("Physician orders")
@@ -116,31 +117,9 @@ class OrdersPanel(QWidget):
         layout.addLayout(buttons)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
 
-    def show_patient(self, patient_id: int) -> None:
-        self._patient_id = patient_id
-        self.refresh()
-
-    def refresh(self) -> None:
-        if self._patient_id is None:
-            return
-        patient_id, actor, service = self._patient_id, self._actor, self._service
-        self.status.setText("Loading orders…")
-        self._runner.run(lambda: service.orders(actor, patient_id), self._show_rows, self._failed)
-
-    def _show_rows(self, rows: tuple[OrderSummary, ...]) -> None:
-        self.model.set_rows(rows)
-        self.status.setText("No orders on file." if not rows else f"{len(rows)} order(s).")
-        if rows:
-            self.table.selectRow(0)
-        self._enable()
-
-    def _failed(self, exc: BaseException) -> None:
-        self.status.setText("")
-        show_error(self, exc, retry=self.refresh)
-
-    def _selected(self) -> OrderSummary | None:
-        indexes = self.table.selectionModel().selectedRows()
-        return self.model.row(indexes[0].row()) if indexes else None
+    def _fetch(self, patient_id: int) -> Callable[[], tuple[OrderSummary, ...]]:
+        actor, service = self._actor, self._service
+        return lambda: service.orders(actor, patient_id)
 
     def _enable(self) -> None:
         from infusion_desk.services.access import Permission
