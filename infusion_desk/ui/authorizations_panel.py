@@ -7,7 +7,7 @@ Used and scheduled come from the visits (coded units, or the order's dose for bo
 visits); a "?" means a booked dose cannot be computed yet (no weight on file). The bar
 shows used (█), scheduled (▒) and remaining (░) out of what was approved. Rows with an
 alert (low, expiring, visits outside the window, denied or expired) are tinted and say
-why. New authorization… (Alt+N), Edit… (Alt+E, or Enter on a row).
+why. New authorization… (Alt+N), Edit… (Alt+I, or Enter on a row).
 """
 
 from __future__ import annotations
