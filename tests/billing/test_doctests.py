@@ -1,27 +1,24 @@
-"""The worked examples that open each billing module are run as tests, so they stay true."""
+"""The worked examples that open each billing module are run as tests, so they stay true.
+
+Every module under ``infusion_desk.billing`` is collected, so a new module without a worked
+example fails here.
+"""
 
 from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
-MODULES = [
-    "infusion_desk.billing.money",
-    "infusion_desk.billing.findings",
-    "infusion_desk.billing.catalog",
-    "infusion_desk.billing.coding",
-    "infusion_desk.billing.coding_input",
-    "infusion_desk.billing.edits",
-    "infusion_desk.billing.barcode",
-    "infusion_desk.billing.dosing",
-    "infusion_desk.billing.x12.syntax",
-    "infusion_desk.billing.x12.envelope",
-    "infusion_desk.billing.x12.eligibility",
-    "infusion_desk.billing.authorizations",
-    "infusion_desk.billing.icd10",
-]
+from infusion_desk import billing
+
+MODULES = sorted(
+    info.name
+    for info in pkgutil.walk_packages(billing.__path__, "infusion_desk.billing.")
+    if not info.ispkg
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
