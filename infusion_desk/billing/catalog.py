@@ -26,6 +26,8 @@ class CatalogNdc:
     package_amount: Decimal
     package_unit: str
     ndc_unit: str
+    package_volume_ml: Decimal | None = None
+    """For a package measured in mL whose content is a mass: its volume, to turn a dose into mL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,9 @@ def drug_catalog() -> tuple[CatalogDrug, ...]:
                         package_amount=quantity(str(n["package_amount"])),
                         package_unit=n["package_unit"],
                         ndc_unit=n["ndc_unit"],
+                        package_volume_ml=(
+                            quantity(str(n["package_volume_ml"])) if n.get("package_volume_ml") else None
+                        ),
                     )
                     for n in item.get("ndcs", [])
                 ),

@@ -65,6 +65,7 @@ class ClaimBatch(TimestampMixin, Base):
     status: Mapped[BatchStatus] = mapped_column(enum_column(BatchStatus), default=BatchStatus.OPEN)
     interchange_control_number: Mapped[int | None] = mapped_column(unique=True)
     group_control_number: Mapped[int | None] = mapped_column()
+    transaction_control_number: Mapped[int | None] = mapped_column()
     file_name: Mapped[str | None] = mapped_column(sa.String(200))
     file_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     content: Mapped[str | None] = mapped_column(sa.Text, doc="Exactly what was exported")
@@ -104,6 +105,13 @@ class Claim(TimestampMixin, Base):
     total_charge: Mapped[Decimal] = mapped_column(Money())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     adjudicated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scrubbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    findings: Mapped[list[dict[str, str]]] = mapped_column(
+        sa.JSON,
+        default=list,
+        server_default=sa.text("'[]'"),
+        doc="The last scrub's findings: level, code, message, subject",
+    )
 
     patient: Mapped[Patient] = relationship()
     batch: Mapped[ClaimBatch | None] = relationship(back_populates="claims")
@@ -145,6 +153,7 @@ class ClaimLine(Base):
     ndc: Mapped[str | None] = mapped_column(sa.String(11))
     ndc_quantity: Mapped[Decimal | None] = mapped_column(Quantity())
     ndc_unit: Mapped[str | None] = mapped_column(sa.String(2))
+    description: Mapped[str | None] = mapped_column(sa.String(80), doc="SV101-7, for unlisted codes")
     authorization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("prior_authorization.id"))
     coded_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("coded_line.id"))
     responsibility: Mapped[LineResponsibility] = mapped_column(

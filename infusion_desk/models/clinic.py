@@ -110,6 +110,10 @@ class Payer(TimestampMixin, Base):
     reverify_days: Mapped[int] = mapped_column(default=30)
     coding_settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
+    clearinghouse_profile_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clearinghouse_profile.id"),
+        doc="Where this payer's claims are sent; none means the clinic's default clearinghouse",
+    )
 
 
 class Chair(Base):
@@ -162,6 +166,9 @@ class DrugNdc(Base):
     package_amount: Mapped[Decimal] = mapped_column(Quantity())
     package_unit: Mapped[str] = mapped_column(sa.String(8))
     ndc_unit: Mapped[str] = mapped_column(sa.String(2), doc="UN, ML, GR, F2 or ME")
+    package_volume_ml: Mapped[Decimal | None] = mapped_column(
+        Quantity(), doc="Volume of a package measured in mL whose content is a mass (2 mg/mL x 20 mL: 20)"
+    )
 
     drug: Mapped[Drug] = relationship(back_populates="ndcs")
 

@@ -473,6 +473,7 @@ def generate_demo(
                             package_amount=n.package_amount,
                             package_unit=n.package_unit,
                             ndc_unit=n.ndc_unit,
+                            package_volume_ml=n.package_volume_ml,
                         )
                         for n in item.ndcs
                     ],
