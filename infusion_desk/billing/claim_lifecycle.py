@@ -1,8 +1,8 @@
 """Which way a claim may move: draft, ready, batched, submitted, accepted or rejected, adjudicated, closed.
 
-    >>> can_move(S.READY, ClaimStatus.BATCHED)
+    >>> can_move(S.READY, S.BATCHED)
     True
-    >>> can_move(S.DRAFT, ClaimStatus.BATCHED)
+    >>> can_move(S.DRAFT, S.BATCHED)
     False
     >>> transition_problem(S.PAID, S.DRAFT)
     'A paid claim cannot go back to draft; correct it with a replacement claim instead.'
