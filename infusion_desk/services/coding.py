@@ -163,7 +163,11 @@ class LoadedVisit:
 
 
 def load_visits_for_coding(session: Session, where: sa.ColumnElement[bool]) -> list[LoadedVisit]:
-    """Visits matching ``where`` with everything coding needs, in a fixed number of queries."""
+    """Visits matching ``where`` with everything coding needs, in a fixed number of queries.
+
+    The payer is the one of the policy chosen for the visit at booking, else the patient's
+    primary: the claim goes to that payer, so its coding settings (JW/JZ, modifiers) apply.
+    """
     visits = (
         session.execute(sa.select(Visit).where(where).order_by(Visit.id).options(*DOCUMENTATION))
         .scalars()
@@ -188,10 +192,21 @@ def load_visits_for_coding(session: Session, where: sa.ColumnElement[bool]) -> l
             .order_by(OrderDiagnosis.order_id, OrderDiagnosis.sequence)
         ):
             diagnoses.setdefault(order_id, []).append(code)
+    policy_ids = sorted({v.policy_id for v in visits if v.policy_id is not None})
+    policy_payer: dict[int, int] = {}
+    for chunk in _chunks(policy_ids):
+        for policy_id, payer_id in session.execute(
+            sa.select(InsurancePolicy.id, InsurancePolicy.payer_id).where(InsurancePolicy.id.in_(chunk))
+        ):
+            policy_payer[policy_id] = payer_id
     return [
         LoadedVisit(
             visit,
-            payers.get(primary_payer.get(visit.patient_id, -1)),
+            payers.get(
+                policy_payer[visit.policy_id]
+                if visit.policy_id in policy_payer
+                else primary_payer.get(visit.patient_id, -1)
+            ),
             tuple(diagnoses.get(visit.order_id or -1, ())),
         )
         for visit in visits
