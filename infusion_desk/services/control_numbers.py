@@ -52,3 +52,16 @@ def next_control_number(session: Session, name: str) -> int:
         .returning(table.c.last_value)
     ).scalar_one()
     return int(value)
+
+
+def reserve_control_numbers(session: Session, name: str, count: int) -> range:
+    """``count`` consecutive values of counter ``name`` in one step (for numbering many claims at once)."""
+    if count < 1:
+        raise ValueError(f"cannot reserve {count} control numbers")
+    first = next_control_number(session, name)
+    if count > 1:
+        table = cast(sa.Table, ControlNumber.__table__)
+        session.execute(
+            sa.update(table).where(table.c.name == name).values(last_value=table.c.last_value + (count - 1))
+        )
+    return range(first, first + count)

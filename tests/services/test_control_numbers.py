@@ -9,7 +9,12 @@ import sqlalchemy as sa
 
 from infusion_desk.models import ControlNumber
 from infusion_desk.services.app import Services
-from infusion_desk.services.control_numbers import GROUP, INTERCHANGE, next_control_number
+from infusion_desk.services.control_numbers import (
+    GROUP,
+    INTERCHANGE,
+    next_control_number,
+    reserve_control_numbers,
+)
 
 
 def test_each_name_counts_from_one(services: Services) -> None:
@@ -18,6 +23,15 @@ def test_each_name_counts_from_one(services: Services) -> None:
         assert next_control_number(session, GROUP) == 1
     with services.db.session() as session:
         assert next_control_number(session, INTERCHANGE) == 4
+
+
+def test_a_block_of_numbers_is_reserved_in_one_step_and_the_counter_moves_past_it(services: Services) -> None:
+    with services.db.session() as session:
+        assert list(reserve_control_numbers(session, "claim", 3)) == [1, 2, 3]
+        assert list(reserve_control_numbers(session, "claim", 1)) == [4]
+        assert next_control_number(session, "claim") == 5
+        with pytest.raises(ValueError):
+            reserve_control_numbers(session, "claim", 0)
 
 
 def test_a_rolled_back_transaction_gives_its_number_back(services: Services) -> None:
