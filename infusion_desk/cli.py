@@ -8,6 +8,10 @@
     infusion-desk --user frontdesk eligibility export-270 --days 3 --out inquiries.270
     infusion-desk --user frontdesk eligibility import-271 answers/*.271
     infusion-desk --user frontdesk worklists --format json
+    infusion-desk --user biller claims build
+    infusion-desk --user biller batch export --clearinghouse NAME --out DIR
+    infusion-desk --user biller ack import FILE...
+    infusion-desk --user biller claims print CLAIM --out claim.pdf
 
 Every command takes ``--database-url`` (or ``INFUSION_DESK_DATABASE_URL``). Commands that
 touch clinic data sign in as ``--user`` (or ``INFUSION_DESK_USER``) with the password from
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
-from infusion_desk import __version__
+from infusion_desk import __version__, cli_claims
 from infusion_desk.config import DATABASE_URL_ENV
 from infusion_desk.services.errors import AuthenticationFailed, ServiceError, ValidationFailed
 
@@ -122,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     worklists.add_argument("--format", choices=("text", "json"), default="text")
     worklists.add_argument("--days", type=int, default=7, help="days ahead to look (default 7)")
     worklists.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
+    cli_claims.add_parsers(commands)
     return parser
 
 
@@ -378,12 +383,24 @@ def cmd_gui(url: str) -> int:
     return run_gui(lambda: open_for_gui(url))
 
 
+def _signed_in(handler: cli_claims.Handler) -> Callable[[argparse.Namespace, str], int]:
+    def run(args: argparse.Namespace, url: str) -> int:
+        db = _open(url)
+        try:
+            return handler(args, db, _sign_in(db, args.user))
+        finally:
+            db.dispose()
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     "demo": cmd_demo,
     "db": cmd_db,
     "patients": cmd_patients,
     "eligibility": cmd_eligibility,
     "worklists": cmd_worklists,
+    **{name: _signed_in(handler) for name, handler in cli_claims.HANDLERS.items()},
 }
 
 

@@ -1,0 +1,205 @@
+"""The billing commands of ``infusion-desk``: claims, batches and clearinghouse acknowledgements.
+
+    infusion-desk --user biller claims build                 # a claim for every signed visit without one
+    infusion-desk --user biller claims scrub                 # scrub every draft, ready or rejected claim
+    infusion-desk --user biller claims list --status ready
+    infusion-desk --user biller claims print C0000012 --out claim.pdf [--data-only --offset-x 1.5]
+    infusion-desk --user biller batch export --clearinghouse "Demo Clearinghouse" --out outbox/
+    infusion-desk --user biller batch confirm 7              # the file was uploaded to the portal
+    infusion-desk --user biller ack import inbox/*.999 inbox/*.277
+
+They go through the same services and role checks as the Billing workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infusion_desk.billing.findings import error
+from infusion_desk.services.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from infusion_desk.models.db import Database
+    from infusion_desk.services.access import Actor
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+Handler = Callable[[argparse.Namespace, "Database", "Actor"], int]
+
+
+def _failed(code: str, message: str, subject: str) -> ValidationFailed:
+    return ValidationFailed([error(code, message, subject)])
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    claims = commands.add_parser("claims", help="build, scrub, list and print claims (signs in)")
+    actions = claims.add_subparsers(dest="claims_command", metavar="ACTION", required=True)
+    build = actions.add_parser("build", help="a claim for every signed visit that has none yet")
+    build.add_argument(
+        "--visit", type=int, action="append", dest="visits", help="only this visit id (repeatable)"
+    )
+    build.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
+    scrub = actions.add_parser("scrub", help="scrub claims again; exits 1 when any has an error")
+    scrub.add_argument(
+        "claims", nargs="*", help="claim numbers (default: every draft, ready or rejected claim)"
+    )
+    scrub.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
+    listing = actions.add_parser("list", help="the claim work queue")
+    listing.add_argument("--status", action="append", help="only this status (repeatable)")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    printing = actions.add_parser("print", help="write a claim's CMS-1500 as PDF")
+    printing.add_argument("claims", nargs="+", help="claim numbers (or ids)")
+    printing.add_argument("--out", required=True, type=Path, help="the PDF to write")
+    printing.add_argument("--data-only", action="store_true", help="data only, for pre-printed red forms")
+    printing.add_argument("--offset-x", default="0", help="printer offset to the right, in mm")
+    printing.add_argument("--offset-y", default="0", help="printer offset downwards, in mm")
+
+    batch = commands.add_parser("batch", help="837P claim files for the clearinghouse (signs in)")
+    batch_actions = batch.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
+    export = batch_actions.add_parser("export", help="write every ready claim into 837P files")
+    export.add_argument("--clearinghouse", help="profile name (default: the first one set up)")
+    export.add_argument("--out", type=Path, help="folder to write to (default: the profile's export folder)")
+    export.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
+    confirm = batch_actions.add_parser("confirm", help="the batch's file was uploaded: mark it submitted")
+    confirm.add_argument("batch", type=int)
+    again = batch_actions.add_parser("reexport", help="write a batch's file again, byte for byte")
+    again.add_argument("batch", type=int)
+    again.add_argument("--out", required=True, type=Path, help="folder to write to")
+    batch_actions.add_parser("list", help="batches with their acknowledgements")
+
+    ack = commands.add_parser("ack", help="clearinghouse answers: TA1, 999, 277CA (signs in)")
+    ack_actions = ack.add_subparsers(dest="ack_command", metavar="ACTION", required=True)
+    imports = ack_actions.add_parser("import", help="apply acknowledgement files to batches and claims")
+    imports.add_argument("files", nargs="+", type=Path)
+
+
+def _claim_ids(service: object, actor: Actor, refs: list[str]) -> list[int]:
+    from infusion_desk.services.claims import ClaimService
+
+    assert isinstance(service, ClaimService)
+    return [int(ref) if ref.isdigit() else service.claim_id(actor, ref) for ref in refs]
+
+
+def cmd_claims(args: argparse.Namespace, db: Database, actor: Actor) -> int:
+    from infusion_desk.services.claims import ClaimService
+
+    service = ClaimService(db)
+    if args.claims_command == "build":
+        summary = service.build(actor, visit_ids=args.visits, today=args.today)
+        print(summary.text())
+        return EXIT_OK
+    if args.claims_command == "scrub":
+        ids = _claim_ids(service, actor, args.claims) if args.claims else None
+        result = service.scrub(actor, ids, today=args.today)
+        for number, findings in result.findings.items():
+            for finding in findings:
+                print(f"{number}  {finding.level.value:<7}  {finding.code:<18} {finding.message}")
+        print(f"{result.scrubbed} claim(s) scrubbed: {result.ready} ready, {result.with_errors} with errors.")
+        return EXIT_ERROR if result.with_errors else EXIT_OK
+    if args.claims_command == "list":
+        from infusion_desk.models.enums import ClaimStatus
+
+        try:
+            statuses = [ClaimStatus(s) for s in args.status] if args.status else None
+        except ValueError as exc:
+            raise _failed(
+                "STATUS", f"{exc}; use one of {', '.join(s.value for s in ClaimStatus)}.", "status"
+            ) from exc
+        rows = service.claims(actor, statuses=statuses)
+        if args.format == "json":
+            print(json.dumps([_row_json(r) for r in rows], indent=2))
+            return EXIT_OK
+        for r in rows:
+            print(
+                f"{r.claim_number}  {r.service_date:%m/%d/%Y}  {r.status.value:<14} {r.total_charge:>10}  "
+                f"{r.payer[:24]:<24} {r.patient}"
+            )
+            if r.first_problem:
+                print(f"            {r.first_problem}")
+        return EXIT_OK
+    # print
+    from infusion_desk.billing.cms1500 import PrintOptions, render_cms1500
+
+    try:
+        options = PrintOptions(
+            data_only=args.data_only, offset_x_mm=Decimal(args.offset_x), offset_y_mm=Decimal(args.offset_y)
+        )
+    except InvalidOperation as exc:
+        raise _failed("OFFSET", "Printer offsets are millimetres, e.g. 1.5 or -2.", "offset") from exc
+    data = service.claim_data(actor, _claim_ids(service, actor, args.claims))
+    pdf = render_cms1500(data, options)
+    try:
+        partial = args.out.with_name(args.out.name + ".part")
+        partial.write_bytes(pdf)
+        partial.replace(args.out)
+    except OSError as exc:
+        raise _failed("WRITE", f"cannot write {args.out}: {exc.strerror}", "out") from exc
+    print(f"Wrote {len(data)} claim(s) to {args.out}.")
+    return EXIT_OK
+
+
+def _row_json(row: object) -> dict[str, object]:
+    from dataclasses import asdict
+
+    data = asdict(row)  # type: ignore[call-overload]
+    return {
+        k: (str(v) if isinstance(v, (date, Decimal)) else getattr(v, "value", v)) for k, v in data.items()
+    }
+
+
+def cmd_batch(args: argparse.Namespace, db: Database, actor: Actor) -> int:
+    from infusion_desk.services.batches import BatchService
+
+    service = BatchService(db)
+    if args.batch_command == "export":
+        summary = service.export(actor, clearinghouse=args.clearinghouse, out_dir=args.out, today=args.today)
+        for held in summary.held_back:
+            print(f"held back: {held}", file=sys.stderr)
+        if not summary.files:
+            print("No claims are ready to export." if not summary.held_back else "No file written.")
+            return EXIT_OK
+        for exported in summary.files:
+            print(exported.path)
+        return EXIT_OK
+    if args.batch_command == "confirm":
+        count = service.confirm_upload(actor, args.batch)
+        print(f"Batch {args.batch}: {count} claim(s) marked submitted.")
+        return EXIT_OK
+    if args.batch_command == "reexport":
+        print(service.reexport(actor, args.batch, args.out))
+        return EXIT_OK
+    for row in service.batches(actor):
+        when = f"{row.exported_at:%m/%d/%Y %H:%M}" if row.exported_at else ""
+        print(
+            f"{row.id:>5}  {row.status.value:<12} {row.claims:>4} claim(s)  {when}  {row.file_name or ''}  "
+            f"{row.acknowledgements}"
+        )
+    return EXIT_OK
+
+
+def cmd_ack(args: argparse.Namespace, db: Database, actor: Actor) -> int:
+    from infusion_desk.services.acknowledgements import AcknowledgementService
+
+    service = AcknowledgementService(db)
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            result = service.import_file(actor, path)
+        except ValidationFailed as exc:
+            for finding in exc.findings:
+                print(f"infusion-desk: {finding.message}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        print(result.text())
+    return status
+
+
+HANDLERS: dict[str, Handler] = {"claims": cmd_claims, "batch": cmd_batch, "ack": cmd_ack}

@@ -1,0 +1,282 @@
+"""Stored claims as :class:`~infusion_desk.billing.claim_data.ClaimData`, loaded in bulk.
+
+The patient, subscriber, payer and clinic parts are read live from their records when the
+claim is scrubbed, exported or printed, so fixing a patient's address (the place a finding
+points to) fixes every claim still to be sent. Lines, diagnoses, charges, authorization
+numbers and control numbers are the claim's own, fixed when it was built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from infusion_desk.billing.claim_data import (
+    Address,
+    BillingProvider,
+    ClaimData,
+    ClaimLineData,
+    Ndc,
+    PatientData,
+    PayerData,
+    PersonName,
+    Provider,
+    Subscriber,
+)
+from infusion_desk.billing.findings import error
+from infusion_desk.models import (
+    Claim,
+    ClaimDiagnosis,
+    ClaimLine,
+    Clinic,
+    InsurancePolicy,
+    Patient,
+    PatientPayment,
+    Payer,
+    PriorAuthorization,
+)
+from infusion_desk.models import Provider as ProviderRow
+from infusion_desk.models.enums import PayerType, PolicyRank, SubscriberRelationship
+from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.patients import filing_indicator
+
+T = TypeVar("T")
+
+RELATIONSHIP_CODE = {
+    SubscriberRelationship.SELF: "18",
+    SubscriberRelationship.SPOUSE: "01",
+    SubscriberRelationship.CHILD: "19",
+    SubscriberRelationship.OTHER: "G8",
+}
+"""The patient's relationship to the subscriber as SBR02/PAT01 codes."""
+
+RESPONSIBILITY = {PolicyRank.PRIMARY: "P", PolicyRank.SECONDARY: "S", PolicyRank.TERTIARY: "T"}
+
+
+def chunks(values: Sequence[int], size: int = 900) -> list[Sequence[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _zip(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def _address(
+    line1: str | None, city: str | None, state: str | None, zip_code: str | None, line2: str | None = None
+) -> Address | None:
+    if not (line1 or city or state or zip_code):
+        return None
+    return Address(line1 or "", city or "", state or "", _zip(zip_code), line2 or None)
+
+
+def billing_provider(clinic: Clinic) -> BillingProvider:
+    pay_to = _address(clinic.pay_to_address1, clinic.pay_to_city, clinic.pay_to_state, clinic.pay_to_zip_code)
+    return BillingProvider(
+        name=clinic.name,
+        npi=clinic.npi,
+        tin=clinic.tin,
+        taxonomy=clinic.taxonomy,
+        address=Address(clinic.address1, clinic.city, clinic.state, _zip(clinic.zip_code), clinic.address2),
+        phone=_zip(clinic.phone) or None,
+        pay_to=pay_to,
+    )
+
+
+def load_clinic(session: Session) -> Clinic:
+    clinic = session.scalars(sa.select(Clinic).order_by(Clinic.id).limit(1)).first()
+    if clinic is None:
+        raise ValidationFailed(
+            [
+                error(
+                    "NO_CLINIC",
+                    "Enter the clinic's name, NPI, tax ID and address in Clinic settings first.",
+                    "clinic",
+                )
+            ]
+        )
+    return clinic
+
+
+def provider_data(row: ProviderRow | None) -> Provider | None:
+    if row is None:
+        return None
+    return Provider(PersonName(row.last_name, row.first_name), row.npi, row.taxonomy, row.credentials)
+
+
+def payer_data(payer: Payer) -> PayerData:
+    return PayerData(
+        payer.name, payer.payer_id, _address(payer.address1, payer.city, payer.state, payer.zip_code)
+    )
+
+
+def subscriber_data(policy: InsurancePolicy, patient: Patient) -> Subscriber:
+    if policy.subscriber_relationship is SubscriberRelationship.SELF:
+        return Subscriber(
+            name=PersonName(patient.last_name, patient.first_name, patient.middle_name),
+            member_id=policy.member_id,
+            birth_date=patient.birth_date,
+            sex=patient.sex.value,
+            address=_address(
+                patient.address1, patient.city, patient.state, patient.zip_code, patient.address2
+            ),
+            group_number=policy.group_number,
+            group_name=policy.plan_name,
+        )
+    return Subscriber(
+        name=PersonName(policy.subscriber_last_name or "", policy.subscriber_first_name or ""),
+        member_id=policy.member_id,
+        birth_date=policy.subscriber_birth_date,
+        sex=policy.subscriber_sex.value if policy.subscriber_sex else "U",
+        address=_address(
+            policy.subscriber_address1,
+            policy.subscriber_city,
+            policy.subscriber_state,
+            policy.subscriber_zip_code,
+        ),
+        group_number=policy.group_number,
+        group_name=policy.plan_name,
+    )
+
+
+def patient_data(patient: Patient) -> PatientData:
+    return PatientData(
+        name=PersonName(patient.last_name, patient.first_name, patient.middle_name),
+        birth_date=patient.birth_date,
+        sex=patient.sex.value,
+        address=Address(
+            patient.address1, patient.city, patient.state, _zip(patient.zip_code), patient.address2
+        ),
+        account_number=patient.mrn,
+        phone=_zip(patient.phone) or None,
+    )
+
+
+def line_data(line: ClaimLine, authorization: str | None) -> ClaimLineData:
+    ndc = Ndc(line.ndc, line.ndc_quantity or Decimal(0), line.ndc_unit or "UN") if line.ndc else None
+    return ClaimLineData(
+        line_number=line.line_number,
+        control_number=line.line_control_number,
+        service_date=line.service_date,
+        code=line.code,
+        units=line.units,
+        charge=line.charge,
+        diagnosis_pointers=tuple(line.diagnosis_pointers or ()),
+        modifiers=tuple(line.modifiers or ()),
+        ndc=ndc,
+        prior_authorization=authorization,
+        description=line.description,
+    )
+
+
+def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, ClaimData]:
+    """Every claim in ``claim_ids`` as the writers see it, in a fixed number of queries."""
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return {}
+    clinic = billing_provider(load_clinic(session))
+    claims: dict[int, Claim] = {}
+    lines: dict[int, list[ClaimLine]] = {}
+    diagnoses: dict[int, list[str]] = {}
+    for chunk in chunks(ids):
+        claims.update((c.id, c) for c in session.scalars(sa.select(Claim).where(Claim.id.in_(chunk))))
+        for line in session.scalars(
+            sa.select(ClaimLine).where(ClaimLine.claim_id.in_(chunk)).order_by(ClaimLine.line_number)
+        ):
+            lines.setdefault(line.claim_id, []).append(line)
+        for claim_id, code in session.execute(
+            sa.select(ClaimDiagnosis.claim_id, ClaimDiagnosis.icd10_code)
+            .where(ClaimDiagnosis.claim_id.in_(chunk))
+            .order_by(ClaimDiagnosis.claim_id, ClaimDiagnosis.sequence)
+        ):
+            diagnoses.setdefault(claim_id, []).append(code)
+    missing = set(ids) - set(claims)
+    if missing:
+        raise NotFound(f"Claim {min(missing)} no longer exists.")
+    patients = _by_id(session, Patient, {c.patient_id for c in claims.values()})
+    policies = _by_id(session, InsurancePolicy, {c.policy_id for c in claims.values()})
+    payers = _by_id(session, Payer, {c.payer_id for c in claims.values()})
+    provider_ids = {c.rendering_provider_id for c in claims.values()} | {
+        c.ordering_provider_id for c in claims.values()
+    }
+    providers = _by_id(session, ProviderRow, {p for p in provider_ids if p is not None})
+    auth_ids = {line.authorization_id for rows in lines.values() for line in rows if line.authorization_id}
+    auth_numbers = {a.id: a.number for a in _by_id(session, PriorAuthorization, auth_ids).values()}
+    paid = _paid_at_visit(session, [c.visit_id for c in claims.values() if c.visit_id is not None])
+    out: dict[int, ClaimData] = {}
+    for claim_id, claim in claims.items():
+        patient = patients[claim.patient_id]
+        policy = policies[claim.policy_id]
+        payer = payers[claim.payer_id]
+        claim_lines = []
+        for line in lines.get(claim_id, []):
+            number = auth_numbers.get(line.authorization_id) if line.authorization_id else None
+            claim_lines.append(
+                line_data(line, number if number != claim.prior_authorization_number else None)
+            )
+        responsibility = claim.responsibility_sequence
+        medicare_secondary = (
+            policy.medicare_secondary_type
+            if payer.payer_type is PayerType.MEDICARE and responsibility != "P"
+            else None
+        )
+        out[claim_id] = ClaimData(
+            claim_number=claim.claim_number,
+            responsibility=responsibility,
+            frequency_code=claim.frequency_code,
+            place_of_service=claim.place_of_service,
+            billing=clinic,
+            payer=payer_data(payer),
+            subscriber=subscriber_data(policy, patient),
+            relationship_code=RELATIONSHIP_CODE[policy.subscriber_relationship],
+            patient=patient_data(patient),
+            filing_indicator=filing_indicator(policy.claim_filing_indicator, payer.payer_type) or "ZZ",
+            diagnoses=tuple(diagnoses.get(claim_id, ())),
+            lines=tuple(claim_lines),
+            rendering=provider_data(providers.get(claim.rendering_provider_id or -1)),
+            ordering=provider_data(providers.get(claim.ordering_provider_id or -1)),
+            prior_authorization=claim.prior_authorization_number,
+            payer_claim_control_number=(
+                _original_icn(session, claim) if claim.frequency_code in ("7", "8") else None
+            ),
+            medicare_secondary_type=medicare_secondary,
+            patient_amount_paid=(
+                paid.get(claim.visit_id) if claim.visit_id is not None and responsibility == "P" else None
+            ),
+        )
+    return out
+
+
+def _original_icn(session: Session, claim: Claim) -> str | None:
+    if claim.payer_claim_control_number:
+        return claim.payer_claim_control_number
+    if claim.original_claim_id is None:
+        return None
+    original = session.get(Claim, claim.original_claim_id)
+    return original.payer_claim_control_number if original else None
+
+
+def _paid_at_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, Decimal]:
+    """What the patient paid toward each visit (copay at check-in), net of refunds."""
+    paid: dict[int, Decimal] = {}
+    for chunk in chunks(sorted(set(visit_ids))):
+        for visit_id, amount, refund in session.execute(
+            sa.select(PatientPayment.visit_id, PatientPayment.amount, PatientPayment.is_refund).where(
+                PatientPayment.visit_id.in_(chunk)
+            )
+        ):
+            paid[visit_id] = paid.get(visit_id, Decimal("0.00")) + (-amount if refund else amount)
+    return {visit: amount for visit, amount in paid.items() if amount > 0}
+
+
+def _by_id(session: Session, model: type[T], ids: Iterable[int]) -> dict[int, T]:
+    wanted = sorted(set(ids))
+    found: dict[int, T] = {}
+    column = model.id  # type: ignore[attr-defined]
+    for chunk in chunks(wanted):
+        for row in session.scalars(sa.select(model).where(column.in_(chunk))):
+            found[row.id] = row  # type: ignore[attr-defined]
+    return found

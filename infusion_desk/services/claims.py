@@ -1,0 +1,960 @@
+"""Claims: build them from signed visits, scrub them, follow them through their life.
+
+A signed visit becomes one claim to the payer responsible for it (the policy chosen at
+booking, else the primary in force on the date of service). Its lines are the visit's coded
+lines (the coder's, when reviewed; the engine's otherwise, saved as the visit's coded lines
+so the rule trace stays with the claim). Every claim is scrubbed when built and whenever
+the user asks; a clean scrub makes it ready to export. Every change of status is kept in
+the claim's history with who, when and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from infusion_desk.billing import scrubber
+from infusion_desk.billing.authorizations import requires_prior_authorization
+from infusion_desk.billing.claim_building import (
+    NdcPackage,
+    claim_level_authorization,
+    claim_number,
+    is_drug_code,
+    line_charge,
+    line_control_number,
+    ndc_quantity,
+)
+from infusion_desk.billing.claim_data import ClaimData
+from infusion_desk.billing.claim_lifecycle import EDITABLE, LIVE, transition_problem
+from infusion_desk.billing.coding_input import PayerSettings
+from infusion_desk.billing.edits import reference_tables
+from infusion_desk.billing.findings import Finding, Level, error, us_date
+from infusion_desk.models import (
+    Administration,
+    ChargeMasterEntry,
+    Claim,
+    ClaimDiagnosis,
+    ClaimLine,
+    ClaimStatusEvent,
+    CodedLine,
+    Drug,
+    EligibilityCheck,
+    InsurancePolicy,
+    OrderDiagnosis,
+    Patient,
+    Payer,
+    PhysicianOrder,
+    PriorAuthorization,
+    User,
+    Visit,
+)
+from infusion_desk.models.base import utcnow
+from infusion_desk.models.db import Database
+from infusion_desk.models.enums import (
+    AuthorizationStatus,
+    ClaimStatus,
+    EligibilityStatus,
+    VisitStatus,
+)
+from infusion_desk.services import audit
+from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.claim_data import RESPONSIBILITY, chunks, claim_data_for, load_clinic
+from infusion_desk.services.coding import (
+    clinic_timezone,
+    code_loaded,
+    load_catalog,
+    load_visits_for_coding,
+)
+from infusion_desk.services.control_numbers import reserve_control_numbers
+from infusion_desk.services.coverage import RANK_ORDER, in_force
+from infusion_desk.services.errors import NotFound, ValidationFailed
+
+CLAIM_COUNTER = "claim"
+MAX_DIAGNOSES = 12
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedVisit:
+    visit_id: int
+    patient: str
+    date_of_service: date
+    reason: str
+
+    def line(self) -> str:
+        return f"Visit of {us_date(self.date_of_service)} for {self.patient}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSummary:
+    claim_ids: tuple[int, ...]
+    ready: int
+    with_errors: int
+    skipped: tuple[SkippedVisit, ...]
+
+    def text(self) -> str:
+        parts = [
+            f"{len(self.claim_ids)} claim(s) built: {self.ready} ready to export, "
+            f"{self.with_errors} need fixing first."
+        ]
+        parts.extend(s.line() for s in self.skipped)
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubSummary:
+    scrubbed: int
+    ready: int
+    with_errors: int
+    findings: Mapping[str, tuple[Finding, ...]]
+    """Claim number -> its findings (errors and warnings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    id: int
+    claim_number: str
+    patient: str
+    payer: str
+    payer_id: int
+    service_date: date
+    status: ClaimStatus
+    total_charge: Decimal
+    frequency_code: str
+    responsibility: str
+    errors: int
+    warnings: int
+    first_problem: str
+    """The first error (or warning) message, or why it was rejected."""
+    age_days: int
+    """Days since the date of service."""
+    batch_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    from_status: ClaimStatus | None
+    to_status: ClaimStatus
+    who: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineDetail:
+    line_number: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: Decimal
+    charge: Decimal
+    diagnosis_pointers: tuple[int, ...]
+    ndc: str | None
+    ndc_quantity: Decimal | None
+    ndc_unit: str | None
+    control_number: str
+    authorization: str | None
+    explanation: str
+    """The coding engine's rule trace for the coded line this came from."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDetail:
+    row: ClaimRow
+    diagnoses: tuple[str, ...]
+    lines: tuple[LineDetail, ...]
+    findings: tuple[Finding, ...]
+    history: tuple[HistoryEntry, ...]
+    visit_id: int | None
+    patient_id: int
+    original_claim_number: str | None
+    payer_claim_control_number: str | None
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def clinic_today(session: Session) -> date:
+    return datetime.now(clinic_timezone(session)).date()
+
+
+def record_transition(
+    session: Session,
+    claim: Claim,
+    target: ClaimStatus,
+    actor: Actor | None,
+    reason: str,
+    at: datetime | None = None,
+) -> None:
+    """Move ``claim`` to ``target`` and keep the step in its history; refuse a move the lifecycle forbids."""
+    if claim.status is target:
+        return
+    problem = transition_problem(claim.status, target)
+    if problem is not None:
+        raise ValidationFailed([error("CLAIM_STATUS", f"Claim {claim.claim_number}: {problem}", "claim")])
+    session.add(
+        ClaimStatusEvent(
+            claim_id=claim.id,
+            at=at or utcnow(),
+            from_status=claim.status,
+            to_status=target,
+            user_id=actor.user_id if actor else None,
+            reason=reason,
+        )
+    )
+    claim.status = target
+
+
+def _patient_label(patient: Patient) -> str:
+    return f"{patient.last_name}, {patient.first_name} ({patient.mrn})"
+
+
+def _finding_json(finding: Finding) -> dict[str, str]:
+    return {
+        "level": finding.level.value,
+        "code": finding.code,
+        "message": finding.message,
+        "subject": finding.subject,
+    }
+
+
+def finding_from_json(data: Mapping[str, str]) -> Finding:
+    return Finding(Level(data["level"]), data["code"], data["message"], data.get("subject", ""))
+
+
+# --- scrubbing ----------------------------------------------------------------------------
+
+
+class _ScrubData:
+    """What the scrub rules need from the database, loaded once for many claims."""
+
+    def __init__(self, session: Session, claims: Mapping[int, Claim], today: date) -> None:
+        self.today = today
+        self.tables = reference_tables()
+        self.covered = scrubber.load_covered_diagnoses()
+        self.drug_ndcs: dict[str, frozenset[str]] = {}
+        self.single_dose: set[str] = set()
+        for drug in session.scalars(sa.select(Drug).options(selectinload(Drug.ndcs))):
+            self.drug_ndcs[drug.hcpcs] = frozenset(n.ndc for n in drug.ndcs)
+            if drug.single_dose_container:
+                self.single_dose.add(drug.hcpcs)
+        self.payers = {p.id: p for p in session.scalars(sa.select(Payer))}
+        self.settings = {
+            p.id: PayerSettings.from_mapping(
+                "commercial" if p.payer_type.value == "other" else p.payer_type.value, p.coding_settings or {}
+            )
+            for p in self.payers.values()
+        }
+        zone = clinic_timezone(session)
+        visit_ids = sorted({c.visit_id for c in claims.values() if c.visit_id is not None})
+        self.order_drug: dict[int, str] = {}
+        for chunk in chunks(visit_ids):
+            for visit_id, hcpcs in session.execute(
+                sa.select(Visit.id, Drug.hcpcs)
+                .join(PhysicianOrder, PhysicianOrder.id == Visit.order_id)
+                .join(Drug, Drug.id == PhysicianOrder.drug_id)
+                .where(Visit.id.in_(chunk))
+            ):
+                self.order_drug[visit_id] = hcpcs
+        policy_ids = sorted({c.policy_id for c in claims.values()})
+        self.last_verified: dict[int, date] = {}
+        for chunk in chunks(policy_ids):
+            for policy_id, checked in session.execute(
+                sa.select(EligibilityCheck.policy_id, sa.func.max(EligibilityCheck.checked_at))
+                .where(
+                    EligibilityCheck.policy_id.in_(chunk),
+                    EligibilityCheck.status == EligibilityStatus.ACTIVE,
+                )
+                .group_by(EligibilityCheck.policy_id)
+            ):
+                if checked is not None:
+                    moment = checked if checked.tzinfo else checked.replace(tzinfo=ZoneInfo("UTC"))
+                    self.last_verified[policy_id] = moment.astimezone(zone).date()
+        patient_ids = sorted({c.patient_id for c in claims.values()})
+        self.authorizations: dict[tuple[int, int], list[PriorAuthorization]] = {}
+        for chunk in chunks(patient_ids):
+            for auth in session.scalars(
+                sa.select(PriorAuthorization)
+                .where(PriorAuthorization.patient_id.in_(chunk))
+                .options(selectinload(PriorAuthorization.codes))
+            ):
+                self.authorizations.setdefault((auth.patient_id, auth.policy_id), []).append(auth)
+        # lines of every live claim of these patients: for duplicates and authorization use
+        self.billed: dict[int, list[tuple[Claim, ClaimLine]]] = {}
+        for chunk in chunks(patient_ids):
+            for claim, line in session.execute(
+                sa.select(Claim, ClaimLine)
+                .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+                .where(Claim.patient_id.in_(chunk), Claim.status.in_([ClaimStatus(s) for s in LIVE]))
+            ):
+                self.billed.setdefault(claim.patient_id, []).append((claim, line))
+
+    def context(self, claim: Claim, data: ClaimData) -> scrubber.ScrubContext:
+        payer = self.payers[claim.payer_id]
+        others = [
+            (other, line)
+            for other, line in self.billed.get(claim.patient_id, [])
+            if other.id != claim.id
+            and other.id != claim.original_claim_id
+            and other.original_claim_id != claim.id
+            and other.frequency_code != "8"
+        ]
+        facts = []
+        for auth in self.authorizations.get((claim.patient_id, claim.policy_id), []):
+            used_units = sum(
+                (line.units for _, line in others if line.authorization_id == auth.id), Decimal(0)
+            )
+            used_visits = len({other.visit_id for other, line in others if line.authorization_id == auth.id})
+            facts.append(
+                scrubber.AuthorizationFacts(
+                    number=auth.number,
+                    status=auth.status.value,
+                    valid_from=auth.valid_from,
+                    valid_to=auth.valid_to,
+                    codes=frozenset(c.code for c in auth.codes),
+                    remaining_units=(
+                        auth.approved_units - used_units if auth.approved_units is not None else None
+                    ),
+                    remaining_visits=(
+                        auth.approved_visits - used_visits if auth.approved_visits is not None else None
+                    ),
+                )
+            )
+        drug = self.order_drug.get(claim.visit_id or -1)
+        needs_auth = requires_prior_authorization(payer.payer_type.value) and drug is not None
+        return scrubber.ScrubContext(
+            today=self.today,
+            tables=self.tables,
+            authorization_codes=frozenset({drug}) if needs_auth and drug else frozenset(),
+            authorizations=tuple(facts),
+            last_verified=self.last_verified.get(claim.policy_id),
+            reverify_days=payer.reverify_days,
+            timely_filing_days=payer.timely_filing_days,
+            drug_ndcs=self.drug_ndcs,
+            waste_modifiers=self.settings[payer.id].waste_modifiers,
+            single_dose_codes=frozenset(self.single_dose),
+            covered_diagnoses=self.covered,
+            billed_elsewhere=tuple(
+                scrubber.BilledLine(
+                    claim_number=other.claim_number,
+                    payer_id=self.payers[other.payer_id].payer_id,
+                    service_date=line.service_date,
+                    code=line.code,
+                    modifiers=tuple(line.modifiers or ()),
+                    units=line.units,
+                )
+                for other, line in others
+                if other.payer_id == claim.payer_id
+            ),
+        )
+
+
+def scrub_claims(
+    session: Session, claims: Sequence[Claim], actor: Actor | None, today: date
+) -> dict[int, tuple[Finding, ...]]:
+    """Scrub ``claims``, store the findings, and move editable ones between draft and ready."""
+    by_id = {c.id: c for c in claims}
+    data = claim_data_for(session, by_id)
+    helper = _ScrubData(session, by_id, today)
+    now = utcnow()
+    results: dict[int, tuple[Finding, ...]] = {}
+    for claim_id, claim in by_id.items():
+        findings = scrubber.scrub(data[claim_id], helper.context(claim, data[claim_id]))
+        results[claim_id] = findings
+        claim.findings = [_finding_json(f) for f in findings]
+        claim.scrubbed_at = now
+        if claim.status in EDITABLE:
+            blocking = [f for f in findings if f.blocks]
+            if blocking and claim.status is ClaimStatus.READY:
+                record_transition(
+                    session, claim, ClaimStatus.DRAFT, actor, f"Scrub: {blocking[0].message}", now
+                )
+            elif not blocking and claim.status is not ClaimStatus.READY:
+                warnings = len(findings)
+                record_transition(
+                    session,
+                    claim,
+                    ClaimStatus.READY,
+                    actor,
+                    "Scrub passed" + (f" with {warnings} warning(s)" if warnings else ""),
+                    now,
+                )
+    return results
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    visit: Visit
+    patient: Patient
+    policy: InsurancePolicy
+    lines: list[CodedLine]
+
+
+def _choose_policy(visit: Visit, policies: Sequence[InsurancePolicy]) -> InsurancePolicy | None:
+    if visit.policy_id is not None:
+        chosen = next((p for p in policies if p.id == visit.policy_id), None)
+        if chosen is not None:
+            return chosen
+    in_force_policies = [
+        p for p in policies if in_force(p.effective_date, p.termination_date, visit.date_of_service)
+    ]
+    in_force_policies.sort(key=lambda p: (RANK_ORDER[p.rank], p.id))
+    return in_force_policies[0] if in_force_policies else None
+
+
+def _administered(admins: Iterable[Administration], waste: bool) -> tuple[Decimal, str] | None:
+    """Total dose (or waste) of the administrations behind a drug line, with its unit."""
+    total = Decimal(0)
+    unit: str | None = None
+    for admin in admins:
+        amount = admin.waste_amount if waste else admin.dose_amount
+        if amount is None or not admin.dose_unit:
+            continue
+        if unit is not None and admin.dose_unit != unit:
+            return None
+        unit = admin.dose_unit
+        total += amount
+    return (total, unit) if unit is not None and total > 0 else None
+
+
+class ClaimService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- build
+
+    def build(
+        self, actor: Actor, *, visit_ids: Sequence[int] | None = None, today: date | None = None
+    ) -> BuildSummary:
+        """A claim for every signed visit that has none yet (or for ``visit_ids``), scrubbed."""
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            clinic = load_clinic(session)
+            where = sa.and_(
+                Visit.signed_at.is_not(None),
+                Visit.status == VisitStatus.COMPLETED,
+                ~sa.exists().where(Claim.visit_id == Visit.id),
+            )
+            if visit_ids is not None:
+                where = sa.and_(where, Visit.id.in_(list(visit_ids)))
+            ids = list(session.scalars(sa.select(Visit.id).where(where).order_by(Visit.id)))
+            skipped: list[SkippedVisit] = []
+            if visit_ids is not None:
+                for missing in sorted(set(visit_ids) - set(ids)):
+                    skipped.extend(self._why_not(session, missing))
+            created: list[Claim] = []
+            for chunk in chunks(ids, 500):
+                created.extend(
+                    self._build_chunk(
+                        session, actor, list(chunk), clinic.place_of_service, clinic.npi, skipped
+                    )
+                )
+            session.flush()
+            results = scrub_claims(session, created, actor, today)
+            ready = sum(1 for c in created if c.status is ClaimStatus.READY)
+            audit.record(
+                session,
+                actor,
+                "build_claims",
+                "claim",
+                None,
+                detail={"claims": [c.claim_number for c in created], "skipped": len(skipped)},
+            )
+            del results
+            return BuildSummary(tuple(c.id for c in created), ready, len(created) - ready, tuple(skipped))
+
+    def _why_not(self, session: Session, visit_id: int) -> list[SkippedVisit]:
+        visit = session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFound(f"Visit {visit_id} no longer exists.")
+        patient = session.get(Patient, visit.patient_id)
+        assert patient is not None
+        if visit.signed_at is None or visit.status is not VisitStatus.COMPLETED:
+            reason = "the nurse has not signed the visit yet."
+        else:
+            existing = session.scalars(
+                sa.select(Claim.claim_number).where(Claim.visit_id == visit_id)
+            ).first()
+            reason = f"it already has claim {existing}."
+        return [SkippedVisit(visit_id, _patient_label(patient), visit.date_of_service, reason)]
+
+    def _build_chunk(
+        self,
+        session: Session,
+        actor: Actor,
+        visit_ids: list[int],
+        place_of_service: str,
+        billing_npi: str,
+        skipped: list[SkippedVisit],
+    ) -> list[Claim]:
+        loaded = load_visits_for_coding(session, Visit.id.in_(visit_ids))
+        visits = {item.visit.id: item for item in loaded}
+        patients = {
+            p.id: p
+            for p in session.scalars(
+                sa.select(Patient).where(Patient.id.in_({v.visit.patient_id for v in loaded}))
+            )
+        }
+        policies: dict[int, list[InsurancePolicy]] = {}
+        for policy in session.scalars(
+            sa.select(InsurancePolicy).where(InsurancePolicy.patient_id.in_(list(patients)))
+        ):
+            policies.setdefault(policy.patient_id, []).append(policy)
+        coded: dict[int, list[CodedLine]] = {}
+        for line in session.scalars(
+            sa.select(CodedLine).where(CodedLine.visit_id.in_(visit_ids)).order_by(CodedLine.sequence)
+        ):
+            coded.setdefault(line.visit_id, []).append(line)
+        # visits nobody reviewed are coded by the engine now, like the coder's review screen does
+        to_code = [
+            item
+            for item in loaded
+            if item.visit.coded_at is None
+            and not any(line.overridden for line in coded.get(item.visit.id, []))
+        ]
+        if to_code:
+            results = code_loaded(to_code, load_catalog(session), clinic_timezone(session))
+            for item, result in zip(to_code, results, strict=True):
+                for old in coded.pop(item.visit.id, []):
+                    session.delete(old)
+                rows = [
+                    CodedLine(
+                        visit_id=item.visit.id,
+                        sequence=index,
+                        code=line.code,
+                        units=Decimal(line.units),
+                        modifiers=list(line.modifiers),
+                        diagnosis_pointers=list(line.diagnosis_pointers),
+                        administration_ids=[int(i) for i in line.administrations],
+                        ndc=line.ndc,
+                        explanation=line.explanation,
+                    )
+                    for index, line in enumerate(result.lines, start=1)
+                ]
+                session.add_all(rows)
+                coded[item.visit.id] = rows
+            session.flush()
+        candidates: list[_Candidate] = []
+        for visit_id in visit_ids:
+            item = visits[visit_id]
+            patient = patients[item.visit.patient_id]
+            policy = _choose_policy(item.visit, policies.get(patient.id, []))
+            lines = [line for line in coded.get(visit_id, []) if line.units > 0]
+            reason = None
+            if policy is None:
+                reason = "no insurance policy was in force on the date of service; bill the patient instead."
+            elif not lines:
+                reason = "no billable lines were coded; review the visit's coding."
+            if reason is not None:
+                skipped.append(
+                    SkippedVisit(visit_id, _patient_label(patient), item.visit.date_of_service, reason)
+                )
+                continue
+            assert policy is not None
+            candidates.append(_Candidate(item.visit, patient, policy, lines))
+        if not candidates:
+            return []
+        pricing = _Pricing(session, {c.code for cand in candidates for c in cand.lines})
+        diagnoses: dict[int, list[str]] = {}
+        order_ids = [c.visit.order_id for c in candidates if c.visit.order_id is not None]
+        for order_id, code in session.execute(
+            sa.select(OrderDiagnosis.order_id, OrderDiagnosis.icd10_code)
+            .where(OrderDiagnosis.order_id.in_(order_ids))
+            .order_by(OrderDiagnosis.order_id, OrderDiagnosis.sequence)
+        ):
+            diagnoses.setdefault(order_id, []).append(code)
+        orders = {
+            o.id: o
+            for o in session.scalars(sa.select(PhysicianOrder).where(PhysicianOrder.id.in_(order_ids)))
+        }
+        auths = _Authorizations(session, {c.patient.id for c in candidates})
+        admin_ids = {i for c in candidates for line in c.lines for i in line.administration_ids or ()}
+        admins = (
+            {
+                a.id: a
+                for a in session.scalars(sa.select(Administration).where(Administration.id.in_(admin_ids)))
+            }
+            if admin_ids
+            else {}
+        )
+        numbers = iter(reserve_control_numbers(session, CLAIM_COUNTER, len(candidates)))
+        now = utcnow()
+        created: list[Claim] = []
+        for cand in candidates:
+            visit = cand.visit
+            order = orders.get(visit.order_id or -1)
+            number = claim_number(next(numbers))
+            claim = Claim(
+                claim_number=number,
+                visit_id=visit.id,
+                patient_id=cand.patient.id,
+                policy_id=cand.policy.id,
+                payer_id=cand.policy.payer_id,
+                responsibility_sequence=RESPONSIBILITY[cand.policy.rank],
+                frequency_code="1",
+                status=ClaimStatus.DRAFT,
+                service_date_from=visit.date_of_service,
+                service_date_to=visit.date_of_service,
+                place_of_service=place_of_service,
+                billing_provider_npi=billing_npi,
+                rendering_provider_id=visit.rendering_provider_id
+                or (order.ordering_provider_id if order else None),
+                ordering_provider_id=order.ordering_provider_id if order else None,
+                total_charge=Decimal("0.00"),
+                findings=[],
+            )
+            dx = diagnoses.get(visit.order_id or -1, [])[:MAX_DIAGNOSES]
+            claim.diagnoses = [
+                ClaimDiagnosis(sequence=i, icd10_code=code) for i, code in enumerate(dx, start=1)
+            ]
+            lines: list[ClaimLine] = []
+            for index, coded_line in enumerate(cand.lines, start=1):
+                auth = auths.covering(
+                    cand.patient.id, cand.policy.id, coded_line.code, visit.date_of_service, visit.order_id
+                )
+                line = ClaimLine(
+                    line_number=index,
+                    line_control_number=line_control_number(number, index),
+                    service_date=visit.date_of_service,
+                    code=coded_line.code,
+                    modifiers=list(coded_line.modifiers or ()),
+                    units=coded_line.units,
+                    charge=pricing.charge(coded_line.code, coded_line.units),
+                    diagnosis_pointers=[p for p in coded_line.diagnosis_pointers or () if 1 <= p <= len(dx)]
+                    or ([1] if dx else []),
+                    authorization_id=auth.id if auth else None,
+                    coded_line_id=coded_line.id,
+                )
+                if coded_line.ndc and is_drug_code(coded_line.code):
+                    line.ndc = coded_line.ndc
+                    line.ndc_quantity, line.ndc_unit = pricing.ndc(
+                        coded_line, [admins[i] for i in coded_line.administration_ids or () if i in admins]
+                    )
+                lines.append(line)
+            claim.lines = lines
+            claim.total_charge = sum((line.charge for line in lines), Decimal("0.00"))
+            claim.prior_authorization_number = claim_level_authorization(
+                [auths.number(line.authorization_id) for line in lines]
+            )
+            session.add(claim)
+            created.append(claim)
+        session.flush()
+        for claim in created:
+            session.add(
+                ClaimStatusEvent(
+                    claim_id=claim.id,
+                    at=now,
+                    from_status=None,
+                    to_status=ClaimStatus.DRAFT,
+                    user_id=actor.user_id,
+                    reason=f"Built from the visit of {us_date(claim.service_date_from)}",
+                )
+            )
+        return created
+
+    # -- scrub
+
+    def scrub(
+        self, actor: Actor, claim_ids: Sequence[int] | None = None, today: date | None = None
+    ) -> ScrubSummary:
+        """Scrub ``claim_ids`` (default: every draft, ready or rejected claim) and store the findings."""
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            stmt = sa.select(Claim).order_by(Claim.id)
+            if claim_ids is None:
+                stmt = stmt.where(Claim.status.in_([ClaimStatus(s) for s in EDITABLE]))
+            else:
+                stmt = stmt.where(Claim.id.in_(list(claim_ids)))
+            claims = list(session.scalars(stmt))
+            if claim_ids is not None and len(claims) != len(set(claim_ids)):
+                raise NotFound("One of the claims no longer exists.")
+            results = scrub_claims(session, claims, actor, today) if claims else {}
+            ready = sum(1 for c in claims if c.status is ClaimStatus.READY)
+            return ScrubSummary(
+                len(claims),
+                ready,
+                sum(1 for f in results.values() if any(x.blocks for x in f)),
+                {c.claim_number: results[c.id] for c in claims},
+            )
+
+    # -- reading
+
+    def claims(
+        self,
+        actor: Actor,
+        *,
+        statuses: Sequence[ClaimStatus] | None = None,
+        payer_id: int | None = None,
+        min_age_days: int | None = None,
+        finding_code: str | None = None,
+        search: str | None = None,
+        limit: int = 1000,
+        today: date | None = None,
+    ) -> list[ClaimRow]:
+        """The claim work queue: newest service first, filtered by status, payer, age and finding."""
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            stmt = (
+                sa.select(Claim, Patient, Payer.name)
+                .join(Patient, Patient.id == Claim.patient_id)
+                .join(Payer, Payer.id == Claim.payer_id)
+                .order_by(Claim.service_date_from.desc(), Claim.id.desc())
+            )
+            if statuses:
+                stmt = stmt.where(Claim.status.in_(list(statuses)))
+            if payer_id is not None:
+                stmt = stmt.where(Claim.payer_id == payer_id)
+            if min_age_days is not None:
+                stmt = stmt.where(
+                    Claim.service_date_from <= date.fromordinal(today.toordinal() - min_age_days)
+                )
+            if search:
+                text = search.strip().upper()
+                stmt = stmt.where(
+                    sa.or_(
+                        Claim.claim_number == text,
+                        Patient.search_last.startswith(text),
+                        Patient.mrn == text,
+                    )
+                )
+            rows = session.execute(stmt.limit(limit if not finding_code else limit * 5)).all()
+            reasons = _latest_reasons(session, [c.id for c, _, _ in rows if c.status is ClaimStatus.REJECTED])
+            out = []
+            for claim, patient, payer_name in rows:
+                row = _row(claim, patient, payer_name, today, reasons.get(claim.id))
+                if finding_code and not any(f.get("code") == finding_code for f in claim.findings or ()):
+                    continue
+                out.append(row)
+                if len(out) >= limit:
+                    break
+            return out
+
+    def detail(self, actor: Actor, claim_id: int, today: date | None = None) -> ClaimDetail:
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            claim = session.get(Claim, claim_id)
+            if claim is None:
+                raise NotFound(f"Claim {claim_id} no longer exists.")
+            patient = session.get(Patient, claim.patient_id)
+            payer = session.get(Payer, claim.payer_id)
+            assert patient is not None and payer is not None
+            reasons = _latest_reasons(session, [claim.id]) if claim.status is ClaimStatus.REJECTED else {}
+            explanations = dict(
+                session.execute(
+                    sa.select(CodedLine.id, CodedLine.explanation).where(
+                        CodedLine.id.in_([line.coded_line_id for line in claim.lines if line.coded_line_id])
+                    )
+                )
+            )
+            auth_numbers = dict(
+                session.execute(
+                    sa.select(PriorAuthorization.id, PriorAuthorization.number).where(
+                        PriorAuthorization.id.in_(
+                            [line.authorization_id for line in claim.lines if line.authorization_id]
+                        )
+                    )
+                )
+            )
+            users = dict(session.execute(sa.select(User.id, User.display_name)))
+            original = session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None
+            return ClaimDetail(
+                row=_row(claim, patient, payer.name, today, reasons.get(claim.id)),
+                diagnoses=tuple(d.icd10_code for d in claim.diagnoses),
+                lines=tuple(
+                    LineDetail(
+                        line.line_number,
+                        line.code,
+                        tuple(line.modifiers or ()),
+                        line.units,
+                        line.charge,
+                        tuple(line.diagnosis_pointers or ()),
+                        line.ndc,
+                        line.ndc_quantity,
+                        line.ndc_unit,
+                        line.line_control_number,
+                        auth_numbers.get(line.authorization_id) if line.authorization_id else None,
+                        explanations.get(line.coded_line_id, "") if line.coded_line_id else "Entered by hand",
+                    )
+                    for line in claim.lines
+                ),
+                findings=tuple(finding_from_json(f) for f in claim.findings or ()),
+                history=tuple(
+                    HistoryEntry(
+                        e.at,
+                        e.from_status,
+                        e.to_status,
+                        users.get(e.user_id, "Infusion Desk") if e.user_id else "Infusion Desk",
+                        e.reason or "",
+                    )
+                    for e in claim.history
+                ),
+                visit_id=claim.visit_id,
+                patient_id=claim.patient_id,
+                original_claim_number=original.claim_number if original else None,
+                payer_claim_control_number=claim.payer_claim_control_number,
+            )
+
+    def claim_data(self, actor: Actor, claim_ids: Sequence[int]) -> list[ClaimData]:
+        """The claims as the 837P and the CMS-1500 see them, in the order asked."""
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            data = claim_data_for(session, claim_ids)
+            return [data[i] for i in claim_ids]
+
+    def claim_id(self, actor: Actor, number: str) -> int:
+        """The id of the claim whose CLM01 is ``number`` (what the user types or the CLI is given)."""
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            found = session.scalar(sa.select(Claim.id).where(Claim.claim_number == number.strip().upper()))
+            if found is None:
+                raise NotFound(f"There is no claim {number.strip()}.")
+            return found
+
+    # -- moving
+
+    def set_status(self, actor: Actor, claim_id: int, target: ClaimStatus, reason: str) -> None:
+        """A move the user makes by hand (close a claim, mark one appealed), with the reason kept."""
+        actor.require(Permission.CLAIM_EDIT)
+        if not reason.strip():
+            raise ValidationFailed([error("REASON", "Say why the claim's status is changing.", "reason")])
+        with self._db.session() as session:
+            claim = session.get(Claim, claim_id)
+            if claim is None:
+                raise NotFound(f"Claim {claim_id} no longer exists.")
+            before = claim.status
+            record_transition(session, claim, target, actor, reason.strip())
+            audit.record(
+                session,
+                actor,
+                "claim_status",
+                "claim",
+                claim.id,
+                patient_id=claim.patient_id,
+                detail={"from": before.value, "to": target.value, "reason": reason.strip()},
+            )
+
+
+class _Pricing:
+    def __init__(self, session: Session, codes: set[str]) -> None:
+        wanted = sorted(codes)
+        self.charge_master = dict(
+            session.execute(
+                sa.select(ChargeMasterEntry.code, ChargeMasterEntry.charge).where(
+                    ChargeMasterEntry.code.in_(wanted)
+                )
+            )
+        )
+        self.drugs = {
+            d.hcpcs: d
+            for d in session.scalars(
+                sa.select(Drug).where(Drug.hcpcs.in_(wanted)).options(selectinload(Drug.ndcs))
+            )
+        }
+        self.prices = {code: drug.unit_price for code, drug in self.drugs.items()}
+
+    def charge(self, code: str, units: Decimal) -> Decimal:
+        return line_charge(code, units, self.charge_master, self.prices)
+
+    def ndc(self, line: CodedLine, admins: list[Administration]) -> tuple[Decimal, str]:
+        """The NDC quantity and unit of a drug line; 0 when it cannot be worked out (the scrubber says so)."""
+        drug = self.drugs.get(line.code)
+        package = next((n for n in drug.ndcs if n.ndc == line.ndc), None) if drug else None
+        if drug is None or package is None:
+            return Decimal(0), "UN"
+        ndc_package = NdcPackage(
+            package.ndc,
+            package.package_amount,
+            package.package_unit,
+            package.ndc_unit,
+            package.package_volume_ml,
+        )
+        waste = "JW" in (line.modifiers or ())
+        amount = _administered(admins, waste)
+        if amount is None or drug.billing_unit_up_to is False and not admins:
+            amount = (line.units * drug.billing_unit_amount, drug.billing_unit)
+        quantity = ndc_quantity(amount[0], amount[1], ndc_package)
+        return (quantity if quantity is not None else Decimal(0)), package.ndc_unit
+
+
+class _Authorizations:
+    def __init__(self, session: Session, patient_ids: set[int]) -> None:
+        self.rows: dict[int, list[PriorAuthorization]] = {}
+        for auth in session.scalars(
+            sa.select(PriorAuthorization)
+            .where(
+                PriorAuthorization.patient_id.in_(sorted(patient_ids)),
+                PriorAuthorization.status == AuthorizationStatus.APPROVED,
+            )
+            .options(selectinload(PriorAuthorization.codes))
+        ):
+            self.rows.setdefault(auth.patient_id, []).append(auth)
+        self.numbers = {a.id: a.number for rows in self.rows.values() for a in rows}
+
+    def covering(
+        self, patient_id: int, policy_id: int, code: str, day: date, order_id: int | None
+    ) -> PriorAuthorization | None:
+        matches = [
+            a
+            for a in self.rows.get(patient_id, [])
+            if a.policy_id == policy_id
+            and a.valid_from <= day <= a.valid_to
+            and any(c.code == code for c in a.codes)
+        ]
+        matches.sort(key=lambda a: (a.order_id != order_id, -a.valid_from.toordinal(), -a.id))
+        return matches[0] if matches else None
+
+    def number(self, authorization_id: int | None) -> str | None:
+        return self.numbers.get(authorization_id) if authorization_id else None
+
+
+def _latest_reasons(session: Session, claim_ids: list[int]) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    for chunk in chunks(claim_ids):
+        for claim_id, reason in session.execute(
+            sa.select(ClaimStatusEvent.claim_id, ClaimStatusEvent.reason)
+            .where(ClaimStatusEvent.claim_id.in_(chunk), ClaimStatusEvent.to_status == ClaimStatus.REJECTED)
+            .order_by(ClaimStatusEvent.at, ClaimStatusEvent.id)
+        ):
+            reasons[claim_id] = reason or ""
+    return reasons
+
+
+def _row(claim: Claim, patient: Patient, payer_name: str, today: date, rejection: str | None) -> ClaimRow:
+    findings = [finding_from_json(f) for f in claim.findings or ()]
+    errors = sum(1 for f in findings if f.blocks)
+    first = (
+        rejection
+        or next((f.message for f in findings if f.blocks), None)
+        or (findings[0].message if findings else "")
+    )
+    return ClaimRow(
+        id=claim.id,
+        claim_number=claim.claim_number,
+        patient=_patient_label(patient),
+        payer=payer_name,
+        payer_id=claim.payer_id,
+        service_date=claim.service_date_from,
+        status=claim.status,
+        total_charge=claim.total_charge,
+        frequency_code=claim.frequency_code,
+        responsibility=claim.responsibility_sequence,
+        errors=errors,
+        warnings=len(findings) - errors,
+        first_problem=first,
+        age_days=(today - claim.service_date_from).days,
+        batch_id=claim.batch_id,
+    )
