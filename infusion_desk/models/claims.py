@@ -90,7 +90,11 @@ class Claim(TimestampMixin, Base):
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim_batch.id"), index=True)
     responsibility_sequence: Mapped[str] = mapped_column(sa.String(1), default="P")
     frequency_code: Mapped[str] = mapped_column(sa.String(1), default="1")
-    original_claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claim.id"))
+    original_claim_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("claim.id"),
+        doc="For a replacement (7) or void (8): the claim it replaces. For a secondary claim: the "
+        "claim to the payer before it, whose posted remittance it carries.",
+    )
     payer_claim_control_number: Mapped[str | None] = mapped_column(sa.String(50))
     status: Mapped[ClaimStatus] = mapped_column(
         enum_column(ClaimStatus), default=ClaimStatus.DRAFT, index=True

@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from infusion_desk.billing.claim_data import (
     Address,
+    Adjustment,
     BillingProvider,
     ClaimData,
     ClaimLineData,
+    LineAdjudication,
     Ndc,
+    OtherPayer,
     PatientData,
     PayerData,
     PersonName,
@@ -28,6 +31,9 @@ from infusion_desk.billing.claim_data import (
     Subscriber,
 )
 from infusion_desk.billing.findings import error
+from infusion_desk.models import (
+    Adjustment as AdjustmentRow,
+)
 from infusion_desk.models import (
     Claim,
     ClaimDiagnosis,
@@ -38,6 +44,9 @@ from infusion_desk.models import (
     PatientPayment,
     Payer,
     PriorAuthorization,
+    Remittance,
+    RemittanceClaim,
+    RemittanceLine,
 )
 from infusion_desk.models import Provider as ProviderRow
 from infusion_desk.models.enums import PayerType, PolicyRank, SubscriberRelationship
@@ -246,6 +255,11 @@ def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, Clai
             patient_amount_paid=(
                 paid.get(claim.visit_id) if claim.visit_id is not None and responsibility == "P" else None
             ),
+            other_payers=(
+                other_payers(session, claim, lines.get(claim_id, []))
+                if responsibility != "P" and claim.original_claim_id is not None
+                else ()
+            ),
         )
     return out
 
@@ -280,3 +294,82 @@ def _by_id(session: Session, model: type[T], ids: Iterable[int]) -> dict[int, T]
         for row in session.scalars(sa.select(model).where(column.in_(chunk))):
             found[row.id] = row  # type: ignore[attr-defined]
     return found
+
+
+def posted_remittance(session: Session, claim_id: int) -> tuple[RemittanceClaim, Remittance] | None:
+    """The latest posted remittance for a claim that is not a reversal (CLP02 22)."""
+    row = session.execute(
+        sa.select(RemittanceClaim, Remittance)
+        .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
+        .where(RemittanceClaim.claim_id == claim_id, RemittanceClaim.status_code != "22")
+        .order_by(Remittance.payment_date.desc(), RemittanceClaim.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _adjustments(rows: Iterable[AdjustmentRow]) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(a.group_code.value, a.reason_code, a.amount, a.quantity) for a in rows)
+
+
+def other_payers(session: Session, claim: Claim, lines: Sequence[ClaimLine]) -> tuple[OtherPayer, ...]:
+    """The payers before this one, from their posted remittances (2320/2330/2430), never retyped.
+
+    ``claim.original_claim_id`` is the claim to the payer before; it may itself be a secondary,
+    so the chain is followed back to the primary.
+    """
+    out: list[OtherPayer] = []
+    previous_id = claim.original_claim_id
+    seen: set[int] = set()
+    while previous_id is not None and previous_id not in seen:
+        seen.add(previous_id)
+        previous = session.get(Claim, previous_id)
+        if previous is None:
+            break
+        posted = posted_remittance(session, previous.id)
+        if posted is None:
+            break
+        remit_claim, remittance = posted
+        policy = session.get(InsurancePolicy, previous.policy_id)
+        payer = session.get(Payer, previous.payer_id)
+        patient = session.get(Patient, previous.patient_id)
+        assert policy is not None and payer is not None and patient is not None
+        previous_lines = {line.id: line for line in previous.lines}
+        ours_by_number = {line.line_number: line for line in lines}
+        adjudications: list[LineAdjudication] = []
+        claim_level = [a for a in remit_claim.adjustments]
+        for remit_line in session.scalars(
+            sa.select(RemittanceLine).where(RemittanceLine.remittance_claim_id == remit_claim.id)
+        ):
+            source = previous_lines.get(remit_line.claim_line_id or -1)
+            ours = ours_by_number.get(source.line_number) if source is not None else None
+            if ours is None:
+                continue
+            adjudications.append(
+                LineAdjudication(
+                    line_number=ours.line_number,
+                    code=remit_line.code,
+                    modifiers=tuple(remit_line.modifiers or ()),
+                    paid=remit_line.paid,
+                    units_paid=remit_line.units_paid if remit_line.units_paid is not None else ours.units,
+                    adjustments=_adjustments(remit_line.adjustments),
+                    adjudication_date=remittance.payment_date,
+                )
+            )
+        out.append(
+            OtherPayer(
+                responsibility=previous.responsibility_sequence,
+                payer=payer_data(payer),
+                subscriber=subscriber_data(policy, patient),
+                relationship_code=RELATIONSHIP_CODE[policy.subscriber_relationship],
+                filing_indicator=filing_indicator(policy.claim_filing_indicator, payer.payer_type) or "ZZ",
+                paid=remit_claim.paid,
+                claim_adjustments=_adjustments(claim_level),
+                adjudication_date=remittance.payment_date,
+                payer_claim_control_number=remit_claim.payer_claim_control_number,
+                patient_responsibility=remit_claim.patient_responsibility,
+                lines=tuple(sorted(adjudications, key=lambda a: a.line_number)),
+            )
+        )
+        previous_id = previous.original_claim_id if previous.responsibility_sequence != "P" else None
+    return tuple(out)

@@ -31,7 +31,7 @@ from infusion_desk.billing.claim_building import (
     ndc_quantity,
 )
 from infusion_desk.billing.claim_data import ClaimData
-from infusion_desk.billing.claim_lifecycle import EDITABLE, LIVE, transition_problem
+from infusion_desk.billing.claim_lifecycle import EDITABLE, LIVE, SENT, transition_problem
 from infusion_desk.billing.coding_input import PayerSettings
 from infusion_desk.billing.edits import reference_tables
 from infusion_desk.billing.findings import Finding, Level, error, us_date
@@ -64,7 +64,13 @@ from infusion_desk.models.enums import (
 )
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
-from infusion_desk.services.claim_data import RESPONSIBILITY, chunks, claim_data_for, load_clinic
+from infusion_desk.services.claim_data import (
+    RESPONSIBILITY,
+    chunks,
+    claim_data_for,
+    load_clinic,
+    posted_remittance,
+)
 from infusion_desk.services.coding import (
     clinic_timezone,
     code_loaded,
@@ -497,7 +503,10 @@ class ClaimService:
         place_of_service: str,
         billing_npi: str,
         skipped: list[SkippedVisit],
+        *,
+        original: Claim | None = None,
     ) -> list[Claim]:
+        """Claims for ``visit_ids``; with ``original``, one replacement (frequency 7) for that claim."""
         loaded = load_visits_for_coding(session, Visit.id.in_(visit_ids))
         visits = {item.visit.id: item for item in loaded}
         patients = {
@@ -549,7 +558,11 @@ class ClaimService:
         for visit_id in visit_ids:
             item = visits[visit_id]
             patient = patients[item.visit.patient_id]
-            policy = _choose_policy(item.visit, policies.get(patient.id, []))
+            policy = (
+                next((p for p in policies.get(patient.id, []) if p.id == original.policy_id), None)
+                if original is not None
+                else _choose_policy(item.visit, policies.get(patient.id, []))
+            )
             lines = [line for line in coded.get(visit_id, []) if line.units > 0]
             reason = None
             if policy is None:
@@ -601,8 +614,12 @@ class ClaimService:
                 patient_id=cand.patient.id,
                 policy_id=cand.policy.id,
                 payer_id=cand.policy.payer_id,
-                responsibility_sequence=RESPONSIBILITY[cand.policy.rank],
-                frequency_code="1",
+                responsibility_sequence=(
+                    original.responsibility_sequence if original else RESPONSIBILITY[cand.policy.rank]
+                ),
+                frequency_code="7" if original else "1",
+                original_claim_id=original.id if original else None,
+                payer_claim_control_number=original.payer_claim_control_number if original else None,
                 status=ClaimStatus.DRAFT,
                 service_date_from=visit.date_of_service,
                 service_date_to=visit.date_of_service,
@@ -658,10 +675,213 @@ class ClaimService:
                     from_status=None,
                     to_status=ClaimStatus.DRAFT,
                     user_id=actor.user_id,
-                    reason=f"Built from the visit of {us_date(claim.service_date_from)}",
+                    reason=(
+                        f"Replacement of claim {original.claim_number}, built from the visit's current coding"
+                        if original
+                        else f"Built from the visit of {us_date(claim.service_date_from)}"
+                    ),
                 )
             )
         return created
+
+    # -- corrections, voids and secondary claims
+
+    def _sent_original(self, session: Session, claim_id: int, action: str) -> Claim:
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            raise NotFound(f"Claim {claim_id} no longer exists.")
+        if claim.status not in [ClaimStatus(s) for s in SENT]:
+            raise ValidationFailed(
+                [
+                    error(
+                        "NOT_SENT",
+                        f"Claim {claim.claim_number} is {claim.status.value.replace('_', ' ')}: only a "
+                        f"claim the payer has can be {action}. Fix a claim that was not sent, or that was "
+                        "rejected, and send it again instead.",
+                        "claim",
+                    )
+                ]
+            )
+        if not claim.payer_claim_control_number:
+            posted = posted_remittance(session, claim.id)
+            if posted is not None and posted[0].payer_claim_control_number:
+                claim.payer_claim_control_number = posted[0].payer_claim_control_number
+        if not claim.payer_claim_control_number:
+            raise ValidationFailed(
+                [
+                    error(
+                        "NO_ICN",
+                        f"The payer's claim number for {claim.claim_number} is not on file yet. It comes "
+                        "with the 277CA acknowledgement or the remittance; import those first.",
+                        "claim",
+                    )
+                ]
+            )
+        pending = session.scalar(
+            sa.select(Claim.claim_number).where(
+                Claim.original_claim_id == claim.id,
+                Claim.frequency_code.in_(["7", "8"]),
+                Claim.status.in_([ClaimStatus(s) for s in LIVE]),
+            )
+        )
+        if pending:
+            raise ValidationFailed(
+                [
+                    error(
+                        "ALREADY_CORRECTED",
+                        f"Claim {claim.claim_number} already has correction {pending} under "
+                        "way; work that one instead.",
+                        "claim",
+                    )
+                ]
+            )
+        return claim
+
+    def correct(self, actor: Actor, claim_id: int, reason: str, today: date | None = None) -> int:
+        """A replacement claim (frequency 7, REF*F8 the payer's number) from the visit's current coding."""
+        actor.require(Permission.CLAIM_EDIT)
+        if not reason.strip():
+            raise ValidationFailed([error("REASON", "Say what the replacement claim corrects.", "reason")])
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            original = self._sent_original(session, claim_id, "replaced")
+            if original.visit_id is None:
+                raise ValidationFailed(
+                    [error("NO_VISIT", "This claim has no visit to rebuild from.", "claim")]
+                )
+            clinic = load_clinic(session)
+            skipped: list[SkippedVisit] = []
+            created = self._build_chunk(
+                session,
+                actor,
+                [original.visit_id],
+                original.place_of_service,
+                clinic.npi,
+                skipped,
+                original=original,
+            )
+            if not created:
+                raise ValidationFailed(
+                    [error("NOT_BUILT", skipped[0].line() if skipped else "Nothing to bill.", "claim")]
+                )
+            replacement = created[0]
+            scrub_claims(session, [replacement], actor, today)
+            audit.record(
+                session,
+                actor,
+                "correct_claim",
+                "claim",
+                replacement.id,
+                patient_id=replacement.patient_id,
+                detail={"original": original.claim_number, "reason": reason.strip()},
+            )
+            return replacement.id
+
+    def void(self, actor: Actor, claim_id: int, reason: str, today: date | None = None) -> int:
+        """A void (frequency 8, REF*F8 the payer's number) repeating the original claim's content."""
+        actor.require(Permission.CLAIM_EDIT)
+        if not reason.strip():
+            raise ValidationFailed([error("REASON", "Say why the claim is voided.", "reason")])
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            original = self._sent_original(session, claim_id, "voided")
+            void = _copy_claim(
+                session,
+                actor,
+                original,
+                frequency="8",
+                policy=None,
+                reason=f"Void of claim {original.claim_number}: {reason.strip()}",
+            )
+            scrub_claims(session, [void], actor, today)
+            audit.record(
+                session,
+                actor,
+                "void_claim",
+                "claim",
+                void.id,
+                patient_id=void.patient_id,
+                detail={"original": original.claim_number, "reason": reason.strip()},
+            )
+            return void.id
+
+    def build_secondary(self, actor: Actor, claim_id: int, today: date | None = None) -> int:
+        """The claim to the next payer, carrying the posted remittance of ``claim_id`` (COB loops)."""
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            primary = session.get(Claim, claim_id)
+            if primary is None:
+                raise NotFound(f"Claim {claim_id} no longer exists.")
+            if posted_remittance(session, primary.id) is None:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "NOT_ADJUDICATED",
+                            f"Claim {primary.claim_number} has no posted remittance yet; the next "
+                            "payer's claim is built from it once the payment is posted.",
+                            "claim",
+                        )
+                    ]
+                )
+            existing = session.scalar(
+                sa.select(Claim.claim_number).where(
+                    Claim.original_claim_id == primary.id,
+                    Claim.frequency_code == "1",
+                    Claim.status.in_([ClaimStatus(s) for s in LIVE]),
+                )
+            )
+            if existing:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "EXISTS",
+                            f"Claim {existing} already bills the next payer for this visit.",
+                            "claim",
+                        )
+                    ]
+                )
+            current = session.get(InsurancePolicy, primary.policy_id)
+            assert current is not None
+            later = [
+                p
+                for p in session.scalars(
+                    sa.select(InsurancePolicy).where(InsurancePolicy.patient_id == primary.patient_id)
+                )
+                if RANK_ORDER[p.rank] > RANK_ORDER[current.rank]
+                and in_force(p.effective_date, p.termination_date, primary.service_date_from)
+            ]
+            if not later:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "NO_SECONDARY",
+                            "The patient has no secondary insurance in force on "
+                            f"{us_date(primary.service_date_from)}; the balance is the patient's.",
+                            "subscriber",
+                        )
+                    ]
+                )
+            policy = min(later, key=lambda p: (RANK_ORDER[p.rank], p.id))
+            secondary = _copy_claim(
+                session,
+                actor,
+                primary,
+                frequency="1",
+                policy=policy,
+                reason=f"Secondary claim after {primary.claim_number}'s remittance",
+            )
+            scrub_claims(session, [secondary], actor, today)
+            audit.record(
+                session,
+                actor,
+                "build_secondary",
+                "claim",
+                secondary.id,
+                patient_id=secondary.patient_id,
+                detail={"primary": primary.claim_number},
+            )
+            return secondary.id
 
     # -- scrub
 
@@ -846,6 +1066,75 @@ class ClaimService:
                 patient_id=claim.patient_id,
                 detail={"from": before.value, "to": target.value, "reason": reason.strip()},
             )
+
+
+def _copy_claim(
+    session: Session,
+    actor: Actor,
+    original: Claim,
+    *,
+    frequency: str,
+    policy: InsurancePolicy | None,
+    reason: str,
+) -> Claim:
+    """A new claim with ``original``'s lines and diagnoses: a void (same payer) or the next payer's claim."""
+    number = claim_number(next(iter(reserve_control_numbers(session, CLAIM_COUNTER, 1))))
+    claim = Claim(
+        claim_number=number,
+        visit_id=original.visit_id,
+        patient_id=original.patient_id,
+        policy_id=policy.id if policy else original.policy_id,
+        payer_id=policy.payer_id if policy else original.payer_id,
+        responsibility_sequence=RESPONSIBILITY[policy.rank] if policy else original.responsibility_sequence,
+        frequency_code=frequency,
+        original_claim_id=original.id,
+        payer_claim_control_number=original.payer_claim_control_number if frequency in ("7", "8") else None,
+        status=ClaimStatus.DRAFT,
+        service_date_from=original.service_date_from,
+        service_date_to=original.service_date_to,
+        place_of_service=original.place_of_service,
+        billing_provider_npi=original.billing_provider_npi,
+        rendering_provider_id=original.rendering_provider_id,
+        ordering_provider_id=original.ordering_provider_id,
+        prior_authorization_number=original.prior_authorization_number if policy is None else None,
+        total_charge=original.total_charge,
+        findings=[],
+    )
+    claim.diagnoses = [
+        ClaimDiagnosis(sequence=d.sequence, icd10_code=d.icd10_code) for d in original.diagnoses
+    ]
+    claim.lines = [
+        ClaimLine(
+            line_number=line.line_number,
+            line_control_number=line_control_number(number, line.line_number),
+            service_date=line.service_date,
+            code=line.code,
+            modifiers=list(line.modifiers or ()),
+            units=line.units,
+            charge=line.charge,
+            diagnosis_pointers=list(line.diagnosis_pointers or ()),
+            ndc=line.ndc,
+            ndc_quantity=line.ndc_quantity,
+            ndc_unit=line.ndc_unit,
+            description=line.description,
+            authorization_id=line.authorization_id if policy is None else None,
+            coded_line_id=line.coded_line_id,
+        )
+        for line in original.lines
+    ]
+    session.add(claim)
+    session.flush()
+    session.add(
+        ClaimStatusEvent(
+            claim_id=claim.id,
+            at=utcnow(),
+            from_status=None,
+            to_status=ClaimStatus.DRAFT,
+            user_id=actor.user_id,
+            reason=reason,
+        )
+    )
+    return claim
 
 
 class _Pricing:
