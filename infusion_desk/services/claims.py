@@ -72,6 +72,7 @@ from infusion_desk.services.claim_data import (
     posted_remittance,
 )
 from infusion_desk.services.coding import (
+    LoadedVisit,
     clinic_timezone,
     code_loaded,
     load_catalog,
@@ -433,6 +434,49 @@ def _administered(admins: Iterable[Administration], waste: bool) -> tuple[Decima
     return (total, unit) if unit is not None and total > 0 else None
 
 
+def coded_lines(session: Session, loaded: Sequence[LoadedVisit]) -> dict[int, list[CodedLine]]:
+    """Each visit's coded lines: the coder's when reviewed, else the engine's, saved as the visit's lines.
+
+    A visit nobody reviewed is coded now, exactly as the coder's review screen would propose,
+    so the claim and the coding screen always show the same lines and rule traces.
+    """
+    visit_ids = [item.visit.id for item in loaded]
+    coded: dict[int, list[CodedLine]] = {}
+    for chunk in chunks(visit_ids):
+        for line in session.scalars(
+            sa.select(CodedLine).where(CodedLine.visit_id.in_(chunk)).order_by(CodedLine.sequence)
+        ):
+            coded.setdefault(line.visit_id, []).append(line)
+    to_code = [
+        item
+        for item in loaded
+        if item.visit.coded_at is None and not any(line.overridden for line in coded.get(item.visit.id, []))
+    ]
+    if to_code:
+        results = code_loaded(to_code, load_catalog(session), clinic_timezone(session))
+        for item, result in zip(to_code, results, strict=True):
+            for old in coded.pop(item.visit.id, []):
+                session.delete(old)
+            rows = [
+                CodedLine(
+                    visit_id=item.visit.id,
+                    sequence=index,
+                    code=line.code,
+                    units=Decimal(line.units),
+                    modifiers=list(line.modifiers),
+                    diagnosis_pointers=list(line.diagnosis_pointers),
+                    administration_ids=[int(i) for i in line.administrations],
+                    ndc=line.ndc,
+                    explanation=line.explanation,
+                )
+                for index, line in enumerate(result.lines, start=1)
+            ]
+            session.add_all(rows)
+            coded[item.visit.id] = rows
+        session.flush()
+    return coded
+
+
 class ClaimService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -520,40 +564,7 @@ class ClaimService:
             sa.select(InsurancePolicy).where(InsurancePolicy.patient_id.in_(list(patients)))
         ):
             policies.setdefault(policy.patient_id, []).append(policy)
-        coded: dict[int, list[CodedLine]] = {}
-        for line in session.scalars(
-            sa.select(CodedLine).where(CodedLine.visit_id.in_(visit_ids)).order_by(CodedLine.sequence)
-        ):
-            coded.setdefault(line.visit_id, []).append(line)
-        # visits nobody reviewed are coded by the engine now, like the coder's review screen does
-        to_code = [
-            item
-            for item in loaded
-            if item.visit.coded_at is None
-            and not any(line.overridden for line in coded.get(item.visit.id, []))
-        ]
-        if to_code:
-            results = code_loaded(to_code, load_catalog(session), clinic_timezone(session))
-            for item, result in zip(to_code, results, strict=True):
-                for old in coded.pop(item.visit.id, []):
-                    session.delete(old)
-                rows = [
-                    CodedLine(
-                        visit_id=item.visit.id,
-                        sequence=index,
-                        code=line.code,
-                        units=Decimal(line.units),
-                        modifiers=list(line.modifiers),
-                        diagnosis_pointers=list(line.diagnosis_pointers),
-                        administration_ids=[int(i) for i in line.administrations],
-                        ndc=line.ndc,
-                        explanation=line.explanation,
-                    )
-                    for index, line in enumerate(result.lines, start=1)
-                ]
-                session.add_all(rows)
-                coded[item.visit.id] = rows
-            session.flush()
+        coded = coded_lines(session, loaded)
         candidates: list[_Candidate] = []
         for visit_id in visit_ids:
             item = visits[visit_id]
