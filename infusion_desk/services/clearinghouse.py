@@ -1,8 +1,10 @@
 """The clearinghouse profile: who the clinic is to its clearinghouse, as the envelope of every file says.
 
 Sender and receiver IDs and their qualifiers come from the clearinghouse's companion
-guide. One profile is in use (the first); the claims work will grow this module with
-file naming and upload settings.
+guide, with how claim files are made for it: claims per file, the file name pattern, the
+folder the user uploads from on the clearinghouse's portal, and optional SFTP upload
+details (the password itself lives in the operating system's keyring, never here). The
+first profile is the clinic's default; a payer may be routed to another one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ ID_QUALIFIERS: dict[str, str] = {
 """ISA05/ISA07 interchange ID qualifiers allowed in 5010."""
 
 _ID = re.compile(r"^[A-Za-z0-9 ]{1,15}$")
+MAX_CLAIMS_PER_FILE = 5000
 MISSING_PROFILE = (
     "No clearinghouse is set up. Ask a manager to enter the clearinghouse's sender and receiver IDs "
     "(from its companion guide) in the clinic settings, then export again."
@@ -52,6 +55,13 @@ class ClearinghouseSettings:
     application_receiver_code: str
     production: bool
     id: int | None = None
+    claims_per_file: int = 500
+    file_name_pattern: str = "{profile}_{icn}.837"
+    export_folder: str | None = None
+    sftp_host: str | None = None
+    sftp_port: int | None = None
+    sftp_username: str | None = None
+    sftp_remote_dir: str | None = None
 
     @property
     def parties(self) -> Parties:
@@ -82,6 +92,32 @@ def validate_settings(data: ClearinghouseSettings) -> tuple[Finding, ...]:
         if not _ID.match(value):
             findings.append(error("X12_ID", f"{label} {value!r}: 1 to 15 letters, digits or spaces, as the "
                                   "clearinghouse's companion guide gives it.", field))
+    if not 1 <= data.claims_per_file <= MAX_CLAIMS_PER_FILE:
+        findings.append(error(
+            "CLAIMS_PER_FILE",
+            f"Claims per file must be 1 to {MAX_CLAIMS_PER_FILE:,} (the 837P guide's limit per "
+            "transaction; many clearinghouses want fewer).",
+            "claims_per_file",
+        ))
+    pattern = data.file_name_pattern.strip()
+    try:
+        sample = pattern.format(profile="CH", icn="000000001", date="20260101")
+    except (KeyError, IndexError, ValueError):
+        sample = ""
+    if "{icn}" not in pattern or not sample or "/" in sample or "\\" in sample or sample.startswith("."):
+        findings.append(error(
+            "FILE_NAME",
+            "The file name pattern must contain {icn} (so every file has its own name), may use "
+            "{profile} and {date}, and no folder separators, for example {profile}_{icn}.837.",
+            "file_name_pattern",
+        ))
+    if data.sftp_host:
+        if not data.sftp_username:
+            findings.append(error("SFTP_USER", "Enter the SFTP user name the clearinghouse gave you.",
+                                  "sftp_username"))
+        if data.sftp_port is not None and not 1 <= data.sftp_port <= 65535:
+            findings.append(error("SFTP_PORT", "The SFTP port is a number from 1 to 65535 (usually 22).",
+                                  "sftp_port"))
     return tuple(findings)
 
 
@@ -91,6 +127,9 @@ def _settings(row: ClearinghouseProfile) -> ClearinghouseSettings:
         receiver_qualifier=row.receiver_qualifier, receiver_id=row.receiver_id,
         application_sender_code=row.application_sender_code,
         application_receiver_code=row.application_receiver_code, production=row.production, id=row.id,
+        claims_per_file=row.claims_per_file, file_name_pattern=row.file_name_pattern,
+        export_folder=row.export_folder, sftp_host=row.sftp_host, sftp_port=row.sftp_port,
+        sftp_username=row.sftp_username, sftp_remote_dir=row.sftp_remote_dir,
     )
 
 
@@ -120,6 +159,13 @@ class ClearinghouseService:
             application_sender_code=data.application_sender_code.strip().upper(),
             application_receiver_code=data.application_receiver_code.strip().upper(),
             production=data.production,
+            claims_per_file=data.claims_per_file,
+            file_name_pattern=data.file_name_pattern.strip() or "{profile}_{icn}.837",
+            export_folder=(data.export_folder or "").strip() or None,
+            sftp_host=(data.sftp_host or "").strip() or None,
+            sftp_port=data.sftp_port,
+            sftp_username=(data.sftp_username or "").strip() or None,
+            sftp_remote_dir=(data.sftp_remote_dir or "").strip() or None,
         )
         findings = validate_settings(data)
         if any(f.blocks for f in findings):
@@ -133,7 +179,9 @@ class ClearinghouseService:
                                            application_sender_code="", application_receiver_code="")
                 session.add(row)
             for field in ("name", "sender_qualifier", "sender_id", "receiver_qualifier", "receiver_id",
-                          "application_sender_code", "application_receiver_code", "production"):
+                          "application_sender_code", "application_receiver_code", "production",
+                          "claims_per_file", "file_name_pattern", "export_folder", "sftp_host", "sftp_port",
+                          "sftp_username", "sftp_remote_dir"):
                 setattr(row, field, getattr(data, field))
             session.flush()
             audit.record(session, actor, "clearinghouse.save", "clearinghouse_profile", row.id,

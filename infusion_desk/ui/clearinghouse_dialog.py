@@ -1,7 +1,9 @@
 """The clearinghouse profile: the IDs every X12 file's envelope carries, from the companion guide.
 
-A manager enters them once (File → Clearinghouse…); the 270 export, and later the claim
-batches, use them. Findings from the service are shown under the form.
+A manager enters them once (File → Clearinghouse…); the 270 export and the claim batches
+use them. Below the IDs: how claim files are made (claims per file, the file name pattern,
+the folder uploaded from on the clearinghouse's portal) and the optional SFTP upload
+details. Findings from the service are shown under the form.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
+    QSpinBox,
     QWidget,
 )
 
@@ -63,6 +69,36 @@ class ClearinghouseDialog(QDialog):
         self.application_receiver.setObjectName("applicationReceiver")
         self.production = QCheckBox("&Production (unticked: the clearinghouse's test mode)")
         self.production.setObjectName("production")
+        self.claims_per_file = QSpinBox()
+        self.claims_per_file.setObjectName("claimsPerFile")
+        self.claims_per_file.setRange(1, 5000)
+        self.claims_per_file.setValue(500)
+        self.file_name_pattern = QLineEdit("{profile}_{icn}.837")
+        self.file_name_pattern.setObjectName("fileNamePattern")
+        self.file_name_pattern.setToolTip("{icn}: the interchange number; {profile} and {date}: optional.")
+        self.export_folder = QLineEdit()
+        self.export_folder.setObjectName("exportFolder")
+        self.export_folder.setPlaceholderText("The folder you upload claim files from")
+        self.browse = QPushButton("&Browse…")
+        self.browse.setObjectName("browseExportFolder")
+        self.browse.clicked.connect(self._browse)
+        folder_row = QWidget()
+        folder_layout = QHBoxLayout(folder_row)
+        folder_layout.setContentsMargins(0, 0, 0, 0)
+        folder_layout.addWidget(self.export_folder, 1)
+        folder_layout.addWidget(self.browse)
+        self.sftp_host = QLineEdit()
+        self.sftp_host.setObjectName("sftpHost")
+        self.sftp_host.setPlaceholderText("Leave empty to upload through the portal")
+        self.sftp_port = QSpinBox()
+        self.sftp_port.setObjectName("sftpPort")
+        self.sftp_port.setRange(1, 65535)
+        self.sftp_port.setValue(22)
+        self.sftp_username = QLineEdit()
+        self.sftp_username.setObjectName("sftpUsername")
+        self.sftp_remote_dir = QLineEdit()
+        self.sftp_remote_dir.setObjectName("sftpRemoteDir")
+        self.sftp_remote_dir.setPlaceholderText("e.g. /inbound")
         self.findings = QLabel()
         self.findings.setObjectName("clearinghouseFindings")
         self.findings.setWordWrap(True)
@@ -82,6 +118,19 @@ class ClearinghouseDialog(QDialog):
             caption.setBuddy(widget)
             form.addRow(caption, widget)
         form.addRow(self.production)
+        form.addRow(QLabel("<b>Claim files</b>"))
+        for label, widget, buddy in (
+            ("Claims per &file:", self.claims_per_file, self.claims_per_file),
+            ("File name pa&ttern:", self.file_name_pattern, self.file_name_pattern),
+            ("E&xport folder:", folder_row, self.export_folder),
+            ("SFTP &host (optional):", self.sftp_host, self.sftp_host),
+            ("SFTP p&ort:", self.sftp_port, self.sftp_port),
+            ("SFTP user na&me:", self.sftp_username, self.sftp_username),
+            ("Remote fol&der:", self.sftp_remote_dir, self.sftp_remote_dir),
+        ):
+            caption = QLabel(label)
+            caption.setBuddy(buddy)
+            form.addRow(caption, widget)
         form.addRow(self.findings)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -102,6 +151,18 @@ class ClearinghouseDialog(QDialog):
         self.application_sender.setText(profile.application_sender_code)
         self.application_receiver.setText(profile.application_receiver_code)
         self.production.setChecked(profile.production)
+        self.claims_per_file.setValue(profile.claims_per_file)
+        self.file_name_pattern.setText(profile.file_name_pattern)
+        self.export_folder.setText(profile.export_folder or "")
+        self.sftp_host.setText(profile.sftp_host or "")
+        self.sftp_port.setValue(profile.sftp_port or 22)
+        self.sftp_username.setText(profile.sftp_username or "")
+        self.sftp_remote_dir.setText(profile.sftp_remote_dir or "")
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.export_folder.text())
+        if folder:
+            self.export_folder.setText(folder)
 
     def settings(self) -> ClearinghouseSettings:
         return ClearinghouseSettings(
@@ -113,6 +174,13 @@ class ClearinghouseDialog(QDialog):
             application_sender_code=self.application_sender.text() or self.sender_id.text(),
             application_receiver_code=self.application_receiver.text() or self.receiver_id.text(),
             production=self.production.isChecked(),
+            claims_per_file=self.claims_per_file.value(),
+            file_name_pattern=self.file_name_pattern.text(),
+            export_folder=self.export_folder.text() or None,
+            sftp_host=self.sftp_host.text() or None,
+            sftp_port=self.sftp_port.value() if self.sftp_host.text().strip() else None,
+            sftp_username=self.sftp_username.text() or None,
+            sftp_remote_dir=self.sftp_remote_dir.text() or None,
         )
 
     def save(self) -> None:
