@@ -143,6 +143,8 @@ class AcknowledgementService:
                 self._ta1(session, actor, inbound, ta1, result)
             for group in parsed.group_acks:
                 self._999(session, actor, inbound, group, result)
+            for level in parsed.batch_acks:
+                self._277ca_level(session, actor, inbound, level, result)
             if parsed.claim_acks:
                 self._277ca(session, actor, inbound, parsed.claim_acks, result)
             inbound.processed_at = utcnow()
@@ -205,6 +207,28 @@ class AcknowledgementService:
         if not candidates:
             result.unknown.append(f"functional group {group.group_control_number} (999)")
             return
+        if not group.transactions and not group.accepted:
+            for batch in candidates:
+                session.add(
+                    ClaimAcknowledgement(
+                        inbound_file_id=inbound.id,
+                        batch_id=batch.id,
+                        accepted=False,
+                        status_code=f"999 {group.status}",
+                        message=group.message,
+                    )
+                )
+                batch.status = BatchStatus.REJECTED
+                result.batches_rejected.append(batch.id)
+                for claim in batch.claims:
+                    _reject(
+                        session,
+                        claim,
+                        actor,
+                        f"The clearinghouse rejected the file this claim was in (999): {group.message}",
+                        result,
+                    )
+            return
         for set_ack in group.transactions:
             try:
                 control = int(set_ack.control_number)
@@ -248,6 +272,37 @@ class AcknowledgementService:
                 _reject(session, claim, actor, text, result)
 
     @staticmethod
+    def _277ca_level(
+        session: Session, actor: Actor, inbound: InboundFile, level: acks.BatchAck, result: ImportResult
+    ) -> None:
+        """A 277CA verdict above the claims: the submitter level names our file by its BHT03."""
+        if level.accepted is not False:
+            return
+        batch = _batch_for_trace(session, level.trace) if level.level == "submitter" else None
+        if batch is None:
+            result.problems.append(f"the 277CA rejected at the {level.level} level: {level.message}")
+            return
+        session.add(
+            ClaimAcknowledgement(
+                inbound_file_id=inbound.id,
+                batch_id=batch.id,
+                accepted=False,
+                status_code="277CA",
+                message=level.message,
+            )
+        )
+        batch.status = BatchStatus.REJECTED
+        result.batches_rejected.append(batch.id)
+        for claim in batch.claims:
+            _reject(
+                session,
+                claim,
+                actor,
+                f"The payer's front end rejected the whole file (277CA): {level.message}",
+                result,
+            )
+
+    @staticmethod
     def _277ca(
         session: Session,
         actor: Actor,
@@ -276,7 +331,9 @@ class AcknowledgementService:
                     claim_id=claim.id,
                     batch_id=claim.batch_id,
                     accepted=ack.accepted,
-                    status_code=",".join(f"{s.category}:{s.code}" for s in ack.statuses)[:20] or None,
+                    status_code=(
+                        f"{ack.statuses[0].category}:{ack.statuses[0].code}"[:20] if ack.statuses else None
+                    ),
                     message=message,
                 )
             )
@@ -301,6 +358,14 @@ class AcknowledgementService:
                     f"claim {claim.claim_number} is {claim.status.value.replace('_', ' ')}; its 277CA "
                     "acceptance was recorded but its status was left alone."
                 )
+
+
+def _batch_for_trace(session: Session, trace: str | None) -> ClaimBatch | None:
+    """Our batch whose 837 BHT03 (``B`` + the interchange number) a 277CA's 2200B TRN02 repeats."""
+    text = (trace or "").strip().upper()
+    if not text.startswith("B") or not text[1:].isdigit():
+        return None
+    return session.scalar(sa.select(ClaimBatch).where(ClaimBatch.interchange_control_number == int(text[1:])))
 
 
 def batch_acknowledgement_text(session: Session, batch_ids: Sequence[int]) -> dict[int, str]:
