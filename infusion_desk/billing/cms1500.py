@@ -87,6 +87,8 @@ CAPTION_FONT = "Helvetica"
 CAPTION_BOLD = "Helvetica-Bold"
 FORM_NAME = "cms1500_02_12"
 MM_TO_PT = Decimal(72) / Decimal("25.4")
+MAX_OFFSET_MM = 50
+"""More than 5 cm off is a misfed sheet or a typo, not printer alignment."""
 
 # Box 1 from the claim filing indicator (SBR09). NUCC: "Other indicates health insurance
 # including HMOs, commercial insurance, automobile accident, liability, or workers'
@@ -113,6 +115,14 @@ class PrintOptions:
     """Printer alignment; positive moves everything down."""
     signed_on: date | None = None
     """The date printed beside box 31's signature (NUCC asks for one); blank when ``None``."""
+
+    def __post_init__(self) -> None:
+        for offset in (self.offset_x_mm, self.offset_y_mm):
+            if not offset.is_finite() or abs(offset) > MAX_OFFSET_MM:
+                raise ValueError(
+                    f"A printer offset of {offset} mm is not usable: give millimetres between "
+                    f"-{MAX_OFFSET_MM} and {MAX_OFFSET_MM}, e.g. 1.5 or -2."
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +424,8 @@ def _line_boxes(n: int, line: ClaimLineData, claim: ClaimData) -> dict[str, str]
     }
     if line.modifiers:
         fields[f"{prefix}D.mod"] = " ".join(_text(m) for m in line.modifiers[:4])
-    fields[f"{prefix}E"] = "".join(POINTER_LETTERS[p - 1] for p in line.diagnosis_pointers[:4])
+    pointers = [p for p in line.diagnosis_pointers if 1 <= p <= len(claim.diagnoses)][:4]
+    fields[f"{prefix}E"] = "".join(POINTER_LETTERS[p - 1] for p in pointers)
     fields[f"{prefix}F"] = _money(line.charge)
     fields[f"{prefix}G"] = _quantity(line.units)
     if claim.rendering is not None:

@@ -236,7 +236,9 @@ BOXES = [
     # Box 24: dates MM DD YY, up to four modifiers, pointer letters, units as typed
     ({"lines": (line(1, service_date=date(2027, 1, 5)),)}, "24.1A.from", "01 05 27"),
     ({"lines": (line(1, modifiers=("JW", "XU", "59", "76")),)}, "24.1D.mod", "JW XU 59 76"),
-    ({"lines": (line(1, diagnosis_pointers=(1, 3, 4, 12)),)}, "24.1E", "ACDL"),
+    ({"lines": (line(1, diagnosis_pointers=(1, 3, 4, 12)),), "diagnoses": tuple(f"Z{n:02d}" for n in range(12))},
+     "24.1E", "ACDL"),
+    ({"lines": (line(1, diagnosis_pointers=(2, 3, 0)),)}, "24.1E", "B"),  # only letters box 21 fills
     ({"lines": (line(1, units="1.50"),)}, "24.1G", "1.5"),
     ({"lines": (line(1, charge="12345.6"),)}, "24.1F", "12345 60"),
     ({"rendering": None}, "24.1J", None),
@@ -394,6 +396,14 @@ def test_same_claims_render_the_same_bytes() -> None:
     claims = [claim(), spouse_claim()]
     assert render_cms1500(claims) == render_cms1500(claims)
     assert render_cms1500(claims, PrintOptions(data_only=True)) == render_cms1500(claims, PrintOptions(data_only=True))
+
+
+@pytest.mark.parametrize("offset", [Decimal("NaN"), Decimal("Infinity"), Decimal("51"), Decimal("-60")])
+def test_unusable_printer_offsets_are_refused(offset: Decimal) -> None:
+    with pytest.raises(ValueError, match="millimetres between -50 and 50"):
+        PrintOptions(offset_x_mm=offset)
+    with pytest.raises(ValueError, match="printer offset"):
+        PrintOptions(offset_y_mm=offset)
 
 
 def test_nothing_to_print_is_refused() -> None:
