@@ -55,8 +55,9 @@ Choices a biller may ask about:
   already given inside the window, and the renewal is the front desk's work (check-in and
   the renewals list warn about it).
 * The MUE rule sums a code's units per date of service across the claim's lines and the
-  payer's other live claims (MUE adjudication indicators 2 and 3, which the drug
-  administration and drug codes carry); :class:`CodingTables` has no MAI column yet.
+  payer's other live claims, as MUE adjudication indicators 2 and 3 count them (the one
+  shipped value, 96361, is MAI 3). :class:`CodingTables` carries no MAI yet, so a code
+  with MAI 1 (a per-line limit) is also summed per date.
 * Replacement and void claims (frequency 7 and 8) are not held to timely filing from the
   date of service: payers give corrections their own window, which is not on file.
 * A corrected claim never duplicates its own original: the services layer leaves the
@@ -232,10 +233,6 @@ def _is_drug(line: ClaimLineData, context: ScrubContext) -> bool:
     return line.code in context.drug_ndcs or validation.is_drug_code(line.code)
 
 
-def _first_date(claim: ClaimData) -> date:
-    return claim.service_date_from
-
-
 # --- 1. prior authorization -------------------------------------------------------------------
 
 _NOT_APPROVED = (
@@ -370,7 +367,7 @@ def validate_eligibility(claim: ClaimData, context: ScrubContext) -> Iterator[Fi
     """
     if not claim.lines:
         return
-    first = _first_date(claim)
+    first = claim.service_date_from
     if context.last_verified is None:
         yield error(
             "ELIGIBILITY_NOT_VERIFIED",
@@ -940,7 +937,7 @@ def validate_timely_filing(claim: ClaimData, context: ScrubContext) -> Iterator[
     """
     if not claim.lines or claim.frequency_code in ("7", "8"):
         return
-    first = _first_date(claim)
+    first = claim.service_date_from
     deadline = first + timedelta(days=context.timely_filing_days)
     if context.today > deadline:
         adjudicated = max((p.adjudication_date for p in claim.other_payers), default=None)
