@@ -127,13 +127,18 @@ def cmd_claims(args: argparse.Namespace, db: Database, actor: Actor) -> int:
         return EXIT_OK
     # print
     from infusion_desk.billing.cms1500 import PrintOptions, render_cms1500
+    from infusion_desk.services.claims import clinic_today
 
     try:
         options = PrintOptions(
-            data_only=args.data_only, offset_x_mm=Decimal(args.offset_x), offset_y_mm=Decimal(args.offset_y)
+            data_only=args.data_only,
+            offset_x_mm=Decimal(args.offset_x),
+            offset_y_mm=Decimal(args.offset_y),
+            signed_on=_today(db, clinic_today),
         )
-    except InvalidOperation as exc:
-        raise _failed("OFFSET", "Printer offsets are millimetres, e.g. 1.5 or -2.", "offset") from exc
+    except (InvalidOperation, ValueError) as exc:
+        message = str(exc) if isinstance(exc, ValueError) and str(exc) else "Printer offsets are millimetres."
+        raise _failed("OFFSET", f"{message} Use e.g. 1.5 or -2.", "offset") from exc
     data = service.claim_data(actor, _claim_ids(service, actor, args.claims))
     pdf = render_cms1500(data, options)
     try:
@@ -144,6 +149,11 @@ def cmd_claims(args: argparse.Namespace, db: Database, actor: Actor) -> int:
         raise _failed("WRITE", f"cannot write {args.out}: {exc.strerror}", "out") from exc
     print(f"Wrote {len(data)} claim(s) to {args.out}.")
     return EXIT_OK
+
+
+def _today(db: Database, clinic_today: Callable[..., date]) -> date:
+    with db.session() as session:
+        return clinic_today(session)
 
 
 def _row_json(row: object) -> dict[str, object]:

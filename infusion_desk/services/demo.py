@@ -399,7 +399,7 @@ def generate_demo(
                 address1="100 Example Parkway, Suite 5",
                 city="Springfield",
                 state="IL",
-                zip_code="62701",
+                zip_code="62701-0100",  # the 837P wants ZIP+4 for the billing provider
                 phone="217-555-0100",
                 place_of_service="11",
                 is_demo=True,
