@@ -664,11 +664,11 @@ class ClaimService:
                     authorization_id=auth.id if auth else None,
                     coded_line_id=coded_line.id,
                 )
-                if coded_line.ndc and is_drug_code(coded_line.code):
-                    line.ndc = coded_line.ndc
-                    line.ndc_quantity, line.ndc_unit = pricing.ndc(
-                        coded_line, [admins[i] for i in coded_line.administration_ids or () if i in admins]
-                    )
+                ndc = pricing.ndc_for(coded_line) if is_drug_code(coded_line.code) else None
+                if ndc is not None:
+                    line.ndc = ndc
+                    given = [admins[i] for i in coded_line.administration_ids or () if i in admins]
+                    line.ndc_quantity, line.ndc_unit = pricing.ndc(coded_line, ndc, given)
                 lines.append(line)
             claim.lines = lines
             claim.total_charge = sum((line.charge for line in lines), Decimal("0.00"))
@@ -989,7 +989,7 @@ class ClaimService:
                     sa.select(CodedLine.id, CodedLine.explanation).where(
                         CodedLine.id.in_([line.coded_line_id for line in claim.lines if line.coded_line_id])
                     )
-                )
+                ).all()
             )
             auth_numbers = dict(
                 session.execute(
@@ -998,9 +998,9 @@ class ClaimService:
                             [line.authorization_id for line in claim.lines if line.authorization_id]
                         )
                     )
-                )
+                ).all()
             )
-            users = dict(session.execute(sa.select(User.id, User.display_name)))
+            users = dict(session.execute(sa.select(User.id, User.display_name)).all())
             original = session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None
             return ClaimDetail(
                 row=_row(claim, patient, payer.name, today, reasons.get(claim.id)),
@@ -1156,7 +1156,7 @@ class _Pricing:
                 sa.select(ChargeMasterEntry.code, ChargeMasterEntry.charge).where(
                     ChargeMasterEntry.code.in_(wanted)
                 )
-            )
+            ).all()
         )
         self.drugs = {
             d.hcpcs: d
@@ -1169,10 +1169,17 @@ class _Pricing:
     def charge(self, code: str, units: Decimal) -> Decimal:
         return line_charge(code, units, self.charge_master, self.prices)
 
-    def ndc(self, line: CodedLine, admins: list[Administration]) -> tuple[Decimal, str]:
+    def ndc_for(self, line: CodedLine) -> str | None:
+        """The NDC recorded at the chair, else the catalog's only package of the drug."""
+        if line.ndc:
+            return line.ndc
+        drug = self.drugs.get(line.code)
+        return drug.ndcs[0].ndc if drug is not None and len(drug.ndcs) == 1 else None
+
+    def ndc(self, line: CodedLine, ndc: str, admins: list[Administration]) -> tuple[Decimal, str]:
         """The NDC quantity and unit of a drug line; 0 when it cannot be worked out (the scrubber says so)."""
         drug = self.drugs.get(line.code)
-        package = next((n for n in drug.ndcs if n.ndc == line.ndc), None) if drug else None
+        package = next((n for n in drug.ndcs if n.ndc == ndc), None) if drug else None
         if drug is None or package is None:
             return Decimal(0), "UN"
         ndc_package = NdcPackage(
