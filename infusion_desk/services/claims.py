@@ -434,11 +434,14 @@ def _administered(admins: Iterable[Administration], waste: bool) -> tuple[Decima
     return (total, unit) if unit is not None and total > 0 else None
 
 
-def coded_lines(session: Session, loaded: Sequence[LoadedVisit]) -> dict[int, list[CodedLine]]:
+def coded_lines(
+    session: Session, loaded: Sequence[LoadedVisit], coded_by: int | None = None
+) -> dict[int, list[CodedLine]]:
     """Each visit's coded lines: the coder's when reviewed, else the engine's, saved as the visit's lines.
 
     A visit nobody reviewed is coded now, exactly as the coder's review screen would propose,
-    so the claim and the coding screen always show the same lines and rule traces.
+    and marked coded: its lines are what the claim bills, so the claim and the coding screen
+    always show the same lines and rule traces, and a later change goes through an override.
     """
     visit_ids = [item.visit.id for item in loaded]
     coded: dict[int, list[CodedLine]] = {}
@@ -454,9 +457,14 @@ def coded_lines(session: Session, loaded: Sequence[LoadedVisit]) -> dict[int, li
     ]
     if to_code:
         results = code_loaded(to_code, load_catalog(session), clinic_timezone(session))
-        for item, result in zip(to_code, results, strict=True):
+        for item in to_code:
             for old in coded.pop(item.visit.id, []):
                 session.delete(old)
+        session.flush()
+        now = utcnow()
+        for item, result in zip(to_code, results, strict=True):
+            item.visit.coded_at = now
+            item.visit.coded_by_id = coded_by
             rows = [
                 CodedLine(
                     visit_id=item.visit.id,
@@ -564,7 +572,7 @@ class ClaimService:
             sa.select(InsurancePolicy).where(InsurancePolicy.patient_id.in_(list(patients)))
         ):
             policies.setdefault(policy.patient_id, []).append(policy)
-        coded = coded_lines(session, loaded)
+        coded = coded_lines(session, loaded, actor.user_id)
         candidates: list[_Candidate] = []
         for visit_id in visit_ids:
             item = visits[visit_id]
