@@ -195,6 +195,8 @@ class SftpTestServer:
     def __init__(self, root: Path, host_key: paramiko.PKey) -> None:
         self.root = root
         self.host_key = host_key
+        self.extra_host_keys: list[paramiko.PKey] = []
+        """Further host keys of other kinds, as a server that has both an ECDSA and an Ed25519 key."""
         self.authorized_keys: list[paramiko.PKey] = []
         self.fail_writes = False
         self.posix_rename = True
@@ -231,7 +233,8 @@ class SftpTestServer:
                     return
                 self._transports.append(transport)
                 self.connections += 1
-            transport.add_server_key(self.host_key)
+            for key in (self.host_key, *self.extra_host_keys):
+                transport.add_server_key(key)
             transport.set_subsystem_handler("sftp", paramiko.SFTPServer, _Folder, owner=self)
             try:
                 transport.start_server(server=_SignIn(self))

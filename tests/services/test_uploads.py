@@ -6,6 +6,7 @@ nothing here touches the network, the user's known hosts or keyring.
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 from collections.abc import Iterator
@@ -159,6 +160,21 @@ def test_a_changed_server_key_is_always_refused(server: SftpTestServer, target: 
     assert "intercepting" in str(caught.value) and not failure(caught).retryable
     assert server.passwords_received == 0 and server.files() == {}
     assert known_hosts.read_text() == saved
+
+
+def test_a_server_with_a_newer_kind_of_key_too_is_known_by_the_kind_on_file(
+    server: SftpTestServer, target: SftpTarget, known_hosts: Path, batch_files: list[Path],
+) -> None:
+    trust(server, known_hosts)  # its ECDSA key, saved on an earlier upload
+    private = ed25519.Ed25519PrivateKey.generate()
+    openssh = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                    serialization.NoEncryption())
+    # Ed25519 is what an SSH client asks for first when it knows nothing of the server.
+    server.extra_host_keys.append(paramiko.Ed25519Key(file_obj=io.StringIO(openssh.decode())))
+
+    upload_files(target, PASSWORD, batch_files, known_hosts=known_hosts)
+
+    assert set(server.files()) == {p.name for p in batch_files}
 
 
 def test_a_changed_key_is_accepted_only_after_the_old_one_is_forgotten(
