@@ -3,7 +3,8 @@
 A manager enters them once (File → Clearinghouse…); the 270 export and the claim batches
 use them. Below the IDs: how claim files are made (claims per file, the file name pattern,
 the folder uploaded from on the clearinghouse's portal) and the optional SFTP upload
-details. Findings from the service are shown under the form.
+details. The SFTP password typed here goes to this computer's password store (the OS
+keyring), never the database. Findings from the service are shown under the form.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from infusion_desk.services.clearinghouse import ID_QUALIFIERS, ClearinghouseService, ClearinghouseSettings
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.services.secrets import SecretService
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.tasks import TaskRunner
 
@@ -53,6 +55,7 @@ class ClearinghouseDialog(QDialog):
         self.setObjectName("clearinghouseDialog")
         self.setWindowTitle("Clearinghouse")
         self._service = ClearinghouseService(services.db)
+        self._secrets = SecretService(services.db)
         self._actor = actor
         self._runner = TaskRunner(self)
         self.name = QLineEdit()
@@ -99,6 +102,10 @@ class ClearinghouseDialog(QDialog):
         self.sftp_remote_dir = QLineEdit()
         self.sftp_remote_dir.setObjectName("sftpRemoteDir")
         self.sftp_remote_dir.setPlaceholderText("e.g. /inbound")
+        self.sftp_secret = QLineEdit()
+        self.sftp_secret.setObjectName("sftpSecret")
+        self.sftp_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.sftp_secret.setPlaceholderText("Kept in this computer's password store, never in the database")
         self.findings = QLabel()
         self.findings.setObjectName("clearinghouseFindings")
         self.findings.setWordWrap(True)
@@ -127,6 +134,7 @@ class ClearinghouseDialog(QDialog):
             ("SFTP p&ort:", self.sftp_port, self.sftp_port),
             ("SFTP user na&me:", self.sftp_username, self.sftp_username),
             ("Remote fol&der:", self.sftp_remote_dir, self.sftp_remote_dir),
+            ("SFTP pass&word:", self.sftp_secret, self.sftp_secret),
         ):
             caption = QLabel(label)
             caption.setBuddy(buddy)
@@ -185,10 +193,20 @@ class ClearinghouseDialog(QDialog):
 
     def save(self) -> None:
         data = self.settings()
+        secret = self.sftp_secret.text()
         self.findings.clear()
-        self._runner.run(lambda: self._service.save(self._actor, data), self._saved, self._refused)
+        service, secrets, actor = self._service, self._secrets, self._actor
+
+        def save() -> ClearinghouseSettings:
+            profile = service.save(actor, data)
+            if secret:
+                secrets.set_sftp_secret(actor, profile.name, secret)
+            return profile
+
+        self._runner.run(save, self._saved, self._refused)
 
     def _saved(self, profile: ClearinghouseSettings) -> None:
+        self.sftp_secret.clear()
         self.saved.emit(profile)
         self.accept()
 
