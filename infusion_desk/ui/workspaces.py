@@ -349,24 +349,111 @@ class NursingWorkspace(_LoadingWorkspace):
 
 
 class BillingWorkspace(_LoadingWorkspace):
-    """Signed visits waiting to be coded, oldest first."""
+    """Billing in three pages: Coding, Claims and Batches (Alt+1..Alt+3); F5 refreshes the page shown.
+
+    Coding is the queue of signed visits waiting to be coded, oldest first, beside the
+    coder's review. A claim finding fixed in the coding opens that visit on the Coding
+    page; any other fix (patient, policy, authorization…) is passed on as ``fixRequested``.
+    """
+
+    fixRequested = Signal(str, int, int)  # fix target, patient id, visit id (0 = none)
 
     def __init__(self, services: Services, actor: Actor, parent: QWidget | None = None) -> None:
+        # The claim screens are imported here, next to their only use in this module.
+        from infusion_desk.ui.batches_view import BatchesView
+        from infusion_desk.ui.claims_view import ClaimsView
+
         super().__init__("billingWorkspace", services, actor, parent)
         self.heading.setText("Visits awaiting coding")
         self.model = VisitTableModel(CODING_COLUMNS, self)
         self.table = configure_table(QTableView(self), "codingQueue", "Visits awaiting coding")
         self.table.setModel(self.model)
         self.review = CoderReview(services, actor)
-        self.body.addWidget(_side_by_side(self.table, self.status, self.review), 1)
-        self.setFocusProxy(self.table)
+        self.body.removeWidget(self.heading)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.coding_page = QWidget(self)
+        coding = QVBoxLayout(self.coding_page)
+        coding.addWidget(self.heading)
+        coding.addWidget(_side_by_side(self.table, self.status, self.review), 1)
+        self.coding_page.setFocusProxy(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._open_row)
-        self.review.visitCoded.connect(lambda _visit_id: self.refresh())
+        self.review.visitCoded.connect(self._visit_coded)
+
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("billingPages")
+        self.pages.addTab(self.coding_page, "Coding  (Alt+1)")
+        self.claims: ClaimsView | None = None
+        self.batches: BatchesView | None = None
+        if actor.can(Permission.CLAIM_EDIT):
+            self.claims = ClaimsView(services, actor, self)
+            self.claims.fixRequested.connect(self.open_fix)
+            self.claims.changed.connect(lambda: self._mark_stale(self.batches))
+            self.pages.addTab(self.claims, f"Claims  (Alt+{self.pages.count() + 1})")
+        if actor.can(Permission.BATCH_EXPORT):
+            self.batches = BatchesView(services, actor, self)
+            self.batches.changed.connect(lambda: self._mark_stale(self.claims))
+            self.pages.addTab(self.batches, f"Batches  (Alt+{self.pages.count() + 1})")
+        self.body.addWidget(self.pages, 1)
+        pages = [self.pages.widget(position) for position in range(self.pages.count())]
+        for number, page in enumerate(pages, start=1):
+            shortcut = QShortcut(QKeySequence(f"Alt+{number}"), self)
+            shortcut.activated.connect(lambda page=page: self.show_page(page))
+        self._stale: set[QWidget] = set()
+        self.pages.currentChanged.connect(self._page_shown)
+        self.setFocusProxy(self.coding_page)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
+        page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _page_shown(self, _index: int) -> None:
+        page = self.pages.currentWidget()
+        self.setFocusProxy(page)
+        if page in self._stale:
+            self._stale.discard(page)
+            self.refresh()
+
+    def _mark_stale(self, page: QWidget | None) -> None:
+        """Something ``page`` shows has changed: it reloads when next shown."""
+        if page is not None:
+            self._stale.add(page)
+
+    def refresh(self) -> None:
+        """Reload the page shown (the coding queue also loads the first time the workspace opens)."""
+        page = self.pages.currentWidget()
+        if page is self.coding_page or not self._started:
+            super().refresh()
+        refresh = getattr(page, "refresh", None)
+        if page is not self.coding_page and callable(refresh):
+            self._stale.discard(page)
+            refresh()
+
+    # -- coding ------------------------------------------------------------------------------
 
     def _open_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
             visit = self.model.visit(current.row())
             self.review.open_visit(visit.id, f"{visit.patient_name} ({visit.mrn})")
+
+    def _visit_coded(self, _visit_id: int) -> None:
+        self._mark_stale(self.claims)
+        super().refresh()
+
+    def open_fix(self, target: str, patient_id: int, visit_id: int) -> None:
+        """A claim finding's fix: the visit's coding opens here; anything else is passed on."""
+        if target != "coding" or not visit_id:
+            self.fixRequested.emit(target, patient_id, visit_id)
+            return
+        self.show_page(self.coding_page)
+        for row in range(self.model.rowCount()):
+            if self.model.visit(row).id == visit_id:
+                self.table.selectRow(row)
+                return
+        detail = self.claims.detail.detail if self.claims is not None else None
+        label = detail.row.patient if detail is not None and detail.visit_id == visit_id else None
+        self.review.open_visit(visit_id, label)
 
     def _fetch(self) -> Callable[[], Any]:
         services, actor = self._services, self._actor
