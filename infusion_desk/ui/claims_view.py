@@ -406,6 +406,8 @@ class ClaimDetailPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        QWidget.setTabOrder(self.history, self.appeal_button)
+        QWidget.setTabOrder(self.appeal_button, self.close_button)
         self.setFocusProxy(self.lines)
         self._set_claim_widgets(False)
 
@@ -553,6 +555,12 @@ class ClaimDetailPanel(QWidget):
             if button is not None:
                 self.findings_layout.addWidget(button, position, 2, Qt.AlignmentFlag.AlignTop)
             self.finding_rows.append((finding, message, button))
+        previous: QWidget = self.trace  # Tab: rule trace, each fix button, then the history
+        for _finding, _message, fix in self.finding_rows:
+            if fix is not None:
+                QWidget.setTabOrder(previous, fix)
+                previous = fix
+        QWidget.setTabOrder(previous, self.history)
 
     def _request_fix(self, target: str) -> None:
         detail = self.detail

@@ -179,6 +179,11 @@ def test_a_claim_shows_its_lines_rule_trace_findings_and_history(
     assert isinstance(label, QLabel)
     qtbot.waitUntil(label.isVisible, timeout=5_000)
     assert isinstance(button, QPushButton)
+    first_fix = next(b for _f, _l, b in detail.finding_rows if b is not None)
+    _activate(qtbot, view)
+    detail.trace.setFocus()
+    qtbot.keyClick(detail.trace, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is first_fix  # Tab goes from the rule trace to the fixes
     with qtbot.waitSignal(view.fixRequested) as requested:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert requested.args == ["patient", claim.patient_id, claim.visit_id]
