@@ -189,6 +189,7 @@ def test_a_claim_shows_its_lines_rule_trace_findings_and_history(
     assert requested.args == ["patient", claim.patient_id, claim.visit_id]
     assert finding.code in [view.finding_filter.itemText(i) for i in range(view.finding_filter.count())]
 
+    qtmodeltester.check(detail.history_model)  # type: ignore[attr-defined]
     history = column(detail.history, "From → to")
     assert history[0] == "New → Draft"
     assert history[-1] == "Ready → Draft"
