@@ -544,14 +544,6 @@ class BatchesView(QWidget):
         self.confirm_button.setEnabled(allowed and batch is not None and batch.status is BatchStatus.EXPORTED)
         self.reexport_button.setEnabled(allowed and batch is not None and bool(batch.file_name))
 
-    def select_batch(self, batch_id: int) -> bool:
-        for position in range(self.model.rowCount()):
-            if self.model.row(position).id == batch_id:
-                self.table.setCurrentIndex(self.model.index(position, 0))
-                self.table.selectRow(position)
-                return True
-        return False
-
     # -- export -------------------------------------------------------------------------------------
 
     def open_export(self) -> None:
