@@ -45,6 +45,7 @@ from infusion_desk.services.claims import clinic_today, record_transition, scrub
 from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.control_numbers import GROUP, INTERCHANGE, next_control_number
 from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.uploads import UploadResult
 
 TRANSACTION_837 = "transaction.837"
 """ST02 counter for claim files (its own series: 270s count separately)."""
@@ -413,6 +414,118 @@ class BatchService:
                 session, actor, "reexport_batch", "claim_batch", batch.id, detail={"path": str(path)}
             )
             return path
+
+    def upload(
+        self,
+        actor: Actor,
+        batch_ids: Sequence[int],
+        *,
+        secret: str | None,
+        key_file: Path | None = None,
+        known_hosts: Path | None = None,
+        trust_new_host: bool = False,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> UploadResult:
+        """Send exported batches' files to the clearinghouse by SFTP; each one that arrives is submitted.
+
+        The stored content is what is sent (checked against its checksum), so the upload is
+        exactly the file that was exported. Batches that arrived before a failure are still
+        marked submitted; the failure is then raised with its own message.
+        """
+        from infusion_desk.services.clearinghouse import load_profile
+        from infusion_desk.services.uploads import UploadFailed, target_for, upload_files
+
+        actor.require(Permission.BATCH_EXPORT)
+        with self._db.session() as session:
+            profile = load_profile(session)
+            if profile is None:
+                raise ValidationFailed(
+                    [error("CLEARINGHOUSE", "No clearinghouse is set up.", "clearinghouse")]
+                )
+            target = target_for(profile, key_file)
+            batches = list(
+                session.scalars(
+                    sa.select(ClaimBatch).where(ClaimBatch.id.in_(list(batch_ids))).order_by(ClaimBatch.id)
+                )
+            )
+            not_exported = [
+                b.id for b in batches if b.status is not BatchStatus.EXPORTED or b.content is None
+            ]
+            if len(batches) != len(set(batch_ids)) or not_exported:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "NOT_EXPORTED",
+                            "Only exported batches not yet submitted can be uploaded"
+                            + (
+                                f" (batch {', '.join(map(str, not_exported))} is not)."
+                                if not_exported
+                                else "."
+                            ),
+                            "batch",
+                        )
+                    ]
+                )
+            contents = {}
+            for batch in batches:
+                assert batch.content is not None and batch.file_name is not None
+                data = batch.content.encode("ascii")
+                if hashlib.sha256(data).hexdigest() != batch.file_sha256:
+                    raise ValidationFailed(
+                        [
+                            error(
+                                "BATCH_CHANGED",
+                                f"Batch {batch.id}'s stored file no longer matches its checksum; "
+                                "it will not be sent. Report this to your administrator.",
+                                "batch",
+                            )
+                        ]
+                    )
+                contents[batch.id] = (batch.file_name, data)
+        with tempfile.TemporaryDirectory(prefix="infusion-desk-upload-") as folder:
+            paths = []
+            by_name: dict[str, int] = {}
+            for batch_id, (name, data) in contents.items():
+                path = Path(folder) / name
+                path.write_bytes(data)
+                paths.append(path)
+                by_name[name] = batch_id
+            failure: UploadFailed | None = None
+            try:
+                result = upload_files(
+                    target,
+                    secret,
+                    paths,
+                    known_hosts=known_hosts,
+                    trust_new_host=trust_new_host,
+                    progress=progress,
+                    cancelled=cancelled,
+                )
+                arrived = result.remote_paths
+            except UploadFailed as exc:
+                failure = exc
+                arrived = tuple(exc.uploaded)
+                result = UploadResult(arrived)
+        if arrived:
+            with self._db.session() as session:
+                for remote in arrived:
+                    batch_id = by_name.get(remote.rsplit("/", 1)[-1])
+                    batch = session.get(ClaimBatch, batch_id) if batch_id is not None else None
+                    if batch is None or batch.status is not BatchStatus.EXPORTED:
+                        continue
+                    mark_submitted(session, batch, actor, f"Uploaded by SFTP to {target.host}:{remote}")
+                    audit.record(
+                        session,
+                        actor,
+                        "upload_batch",
+                        "claim_batch",
+                        batch.id,
+                        detail={"host": target.host, "path": remote},
+                    )
+        if failure is not None:
+            raise failure
+        return result
 
     def confirm_upload(self, actor: Actor, batch_id: int) -> int:
         """The user uploaded the file to the portal: the batch and its claims are now submitted."""
