@@ -557,8 +557,13 @@ class ClaimService:
         skipped: list[SkippedVisit],
         *,
         original: Claim | None = None,
+        existing: Mapping[int, Claim] | None = None,
     ) -> list[Claim]:
-        """Claims for ``visit_ids``; with ``original``, one replacement (frequency 7) for that claim."""
+        """Claims for ``visit_ids``; with ``original``, one replacement (frequency 7) for that claim.
+
+        ``existing`` maps a visit to its editable claim, rebuilt in place (same number) instead.
+        """
+        existing = existing or {}
         loaded = load_visits_for_coding(session, Visit.id.in_(visit_ids))
         visits = {item.visit.id: item for item in loaded}
         patients = {
@@ -577,9 +582,10 @@ class ClaimService:
         for visit_id in visit_ids:
             item = visits[visit_id]
             patient = patients[item.visit.patient_id]
+            keep = original or existing.get(visit_id)
             policy = (
-                next((p for p in policies.get(patient.id, []) if p.id == original.policy_id), None)
-                if original is not None
+                next((p for p in policies.get(patient.id, []) if p.id == keep.policy_id), None)
+                if keep is not None
                 else _choose_policy(item.visit, policies.get(patient.id, []))
             )
             lines = [line for line in coded.get(visit_id, []) if line.units > 0]
@@ -620,14 +626,26 @@ class ClaimService:
             if admin_ids
             else {}
         )
-        numbers = iter(reserve_control_numbers(session, CLAIM_COUNTER, len(candidates)))
+        new = sum(1 for cand in candidates if cand.visit.id not in existing)
+        numbers = iter(reserve_control_numbers(session, CLAIM_COUNTER, new) if new else ())
         now = utcnow()
         created: list[Claim] = []
+        rebuilt: list[Claim] = []
         for cand in candidates:
             visit = cand.visit
             order = orders.get(visit.order_id or -1)
-            number = claim_number(next(numbers))
-            claim = Claim(
+            kept = existing.get(visit.id)
+            if kept is not None:
+                kept.lines.clear()
+                kept.diagnoses.clear()
+                session.flush()
+                kept.rendering_provider_id = visit.rendering_provider_id or (
+                    order.ordering_provider_id if order else None
+                )
+                kept.ordering_provider_id = order.ordering_provider_id if order else None
+                rebuilt.append(kept)
+            number = kept.claim_number if kept is not None else claim_number(next(numbers))
+            claim = kept or Claim(
                 claim_number=number,
                 visit_id=visit.id,
                 patient_id=cand.patient.id,
@@ -683,9 +701,21 @@ class ClaimService:
             claim.prior_authorization_number = claim_level_authorization(
                 [auths.number(line.authorization_id) for line in lines]
             )
-            session.add(claim)
-            created.append(claim)
+            if kept is None:
+                session.add(claim)
+                created.append(claim)
         session.flush()
+        for claim in rebuilt:
+            session.add(
+                ClaimStatusEvent(
+                    claim_id=claim.id,
+                    at=now,
+                    from_status=claim.status,
+                    to_status=claim.status,
+                    user_id=actor.user_id,
+                    reason="Rebuilt from the visit's current coding, charges, NDCs and authorizations",
+                )
+            )
         for claim in created:
             session.add(
                 ClaimStatusEvent(
@@ -701,7 +731,72 @@ class ClaimService:
                     ),
                 )
             )
-        return created
+        return created + rebuilt
+
+    def rebuild(self, actor: Actor, claim_ids: Sequence[int], today: date | None = None) -> ScrubSummary:
+        """Retake editable claims' lines from their visits (after a coding, charge or NDC fix); scrub them.
+
+        The claim keeps its number and history; its lines, charges, NDC data, diagnoses and
+        authorization numbers are built again as a new claim's would be. Only draft, ready
+        and rejected claims billed from a visit can be rebuilt.
+        """
+        actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            today = today or clinic_today(session)
+            claims = list(session.scalars(sa.select(Claim).where(Claim.id.in_(list(claim_ids)))))
+            if len(claims) != len(set(claim_ids)):
+                raise NotFound("One of the claims no longer exists.")
+            refused = [
+                c.claim_number
+                for c in claims
+                if c.status not in [ClaimStatus(s) for s in EDITABLE]
+                or c.visit_id is None
+                or c.frequency_code == "8"
+                or (c.frequency_code == "1" and c.original_claim_id is not None)
+            ]
+            if refused:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "NOT_REBUILDABLE",
+                            f"Claim {', '.join(refused)} cannot be rebuilt: only draft, ready or "
+                            "rejected claims billed from a visit can (not voids or secondary claims). "
+                            "Correct a sent claim with a replacement instead.",
+                            "claim",
+                        )
+                    ]
+                )
+            clinic = load_clinic(session)
+            skipped: list[SkippedVisit] = []
+            for claim in claims:
+                assert claim.visit_id is not None
+                self._build_chunk(
+                    session,
+                    actor,
+                    [claim.visit_id],
+                    claim.place_of_service,
+                    clinic.npi,
+                    skipped,
+                    original=session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None,
+                    existing={claim.visit_id: claim},
+                )
+            if skipped:
+                raise ValidationFailed([error("NOT_BUILT", skipped[0].line(), "claim")])
+            results = scrub_claims(session, claims, actor, today)
+            audit.record(
+                session,
+                actor,
+                "rebuild_claims",
+                "claim",
+                None,
+                detail={"claims": [c.claim_number for c in claims]},
+            )
+            return ScrubSummary(
+                len(claims),
+                sum(1 for c in claims if c.status is ClaimStatus.READY),
+                sum(1 for f in results.values() if any(x.blocks for x in f)),
+                {c.claim_number: results[c.id] for c in claims},
+            )
 
     # -- corrections, voids and secondary claims
 
