@@ -111,6 +111,7 @@ MAX_MODIFIERS = 4
 MAX_CLAIM_NUMBER = 20
 MAX_LINE_CONTROL_NUMBER = 50
 MAX_DESCRIPTION = 80
+MAX_REFERENCE = 50
 MAX_OTHER_PAYERS = 10
 MAX_LINE_ADJUDICATIONS = 15
 CAS_TRIPLETS = 6
@@ -700,6 +701,16 @@ def write_837p(
     refused = [
         f"Claim {claim.claim_number}: {problem}" for claim in claims for problem in claim_problems(claim)
     ]
+    seen: set[str] = set()
+    for claim in claims:
+        if claim.claim_number in seen:
+            refused.append(
+                f"Claim {claim.claim_number}: it is in the batch twice, so the payer's answers could not "
+                "tell the two apart. Send it once."
+            )
+        seen.add(claim.claim_number)
+    if not 1 <= len(_text(reference)) <= MAX_REFERENCE:
+        refused.append(f"The batch reference {reference!r} (BHT03) must be 1 to {MAX_REFERENCE} characters.")
     if refused:
         raise ValueError("The 837P was not written:\n" + "\n".join(refused))
     body = _body(claims, submitter, receiver)
