@@ -1,0 +1,84 @@
+"""``infusion-desk claims / batch / ack``: a fresh demo clinic's claims built, exported, acknowledged, printed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from infusion_desk.billing.x12.read837 import read_837p
+from infusion_desk.cli import main
+from infusion_desk.services.app import Services
+from infusion_desk.services.demo import generate_demo
+from tests.billing.x12.pyx12_check import pyx12_errors
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def demo(sqlite_services: Services, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    generate_demo(sqlite_services.db, patients=12, months=2, seed=3, today=TODAY)
+    monkeypatch.setenv("INFUSION_DESK_USER", "biller")
+    monkeypatch.setenv("INFUSION_DESK_PASSWORD", "demo")
+    return sqlite_url
+
+
+def test_build_then_export_gives_claims_and_valid_files_with_no_other_step(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--database-url", demo, "claims", "build", "--today", TODAY.isoformat()]) == 0
+    built = capsys.readouterr().out
+    assert "claim(s) built" in built and "ready to export" in built
+    out = tmp_path / "outbox"
+    assert main(["--database-url", demo, "batch", "export", "--out", str(out), "--today", TODAY.isoformat()]) == 0
+    printed = capsys.readouterr()
+    files = [Path(line) for line in printed.out.splitlines()]
+    assert files and all(path.parent == out and path.exists() for path in files)
+    for path in files:
+        text = path.read_text(encoding="ascii")
+        assert pyx12_errors(text) == []
+        assert read_837p(text)
+    # claims the last-minute scrub holds back are named on standard error, with the reason
+    assert all(line.startswith("held back: C") for line in printed.err.splitlines())
+
+    assert main(["--database-url", demo, "batch", "list"]) == 0
+    assert "exported" in capsys.readouterr().out
+    assert main(["--database-url", demo, "batch", "confirm", "1"]) == 0
+    assert "marked submitted" in capsys.readouterr().out
+    assert main(["--database-url", demo, "claims", "list", "--status", "submitted", "--format", "json"]) == 0
+    assert '"status": "submitted"' in capsys.readouterr().out
+
+
+def test_print_writes_a_cms1500_and_scrub_reports_errors_with_exit_1(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--database-url", demo, "claims", "build", "--today", TODAY.isoformat()]) == 0
+    capsys.readouterr()
+    pdf = tmp_path / "claim.pdf"
+    assert main(["--database-url", demo, "claims", "print", "C0000001", "--out", str(pdf)]) == 0
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "C0000001" in text
+    assert main(["--database-url", demo, "claims", "print", "C0000001", "--out", str(pdf),
+                 "--offset-x", "lots"]) == 1
+    assert "offset" in capsys.readouterr().err.lower()
+    status = main(["--database-url", demo, "claims", "scrub", "--today", TODAY.isoformat()])
+    printed = capsys.readouterr().out
+    assert "claim(s) scrubbed" in printed
+    assert status == (1 if " error " in printed else 0)
+
+
+def test_ack_import_reports_a_malformed_file_and_goes_on(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "broken.999"
+    bad.write_text("ISA*00*garbage", encoding="ascii")
+    assert main(["--database-url", demo, "ack", "import", str(bad)]) == 1
+    assert "not a readable acknowledgement file" in capsys.readouterr().err
+
+
+def test_claims_need_a_biller(demo: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("INFUSION_DESK_USER", "nurse")
+    assert main(["--database-url", demo, "claims", "build"]) == 1
+    assert "may not" in capsys.readouterr().err
