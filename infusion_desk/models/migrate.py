@@ -110,7 +110,27 @@ def upgrade(db: Database) -> UpgradeResult:
     if current is not None and path is not None and path.exists():
         backup = backup_sqlite(path, f"before-{head[:8]}")
     config = alembic_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as connection:
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, drop, rename); with foreign keys enforced
+            # the drop fails as soon as another table refers to it. SQLite only honours this
+            # pragma outside a transaction; the keys are checked before the migration commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"The schema upgrade would leave {len(broken)} broken reference(s), first in "
+                            f"table {broken[0][0]}; nothing was changed."
+                        )
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     return UpgradeResult(current, head, backup)

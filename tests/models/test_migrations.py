@@ -93,3 +93,40 @@ def test_head_constant_matches_the_migration_chain() -> None:
     from infusion_desk.migrations import HEAD
 
     assert HEAD == head_revision(), "set infusion_desk.migrations.HEAD to the newest revision"
+
+
+def test_a_clinic_with_data_upgrades_through_table_rebuilds_on_sqlite(tmp_path: Path) -> None:
+    """Regression: revision 0004 rebuilds ``payer`` (batch mode), which other tables refer to.
+
+    With foreign keys enforced the rebuild's DROP TABLE failed on any clinic that had data,
+    so a workstation could not open its database after updating the app.
+    """
+    from datetime import date
+
+    from alembic import command
+
+    from infusion_desk.services.demo import generate_demo
+
+    path = tmp_path / "clinic.sqlite3"
+    db = Database.open(f"sqlite:///{path}")
+    try:
+        upgrade(db)
+        generate_demo(db, patients=5, months=1, seed=2, today=date(2026, 11, 20))
+        config = alembic_config()
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.downgrade(config, "0003")
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+        assert current_revision(db.engine) == "0003"
+        result = upgrade(db)
+        assert (result.from_revision, current_revision(db.engine)) == ("0003", head_revision())
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert connection.exec_driver_sql("SELECT count(*) FROM insurance_policy").scalar() > 0
+    finally:
+        db.dispose()
