@@ -35,6 +35,7 @@ from infusion_desk.billing.claim_lifecycle import EDITABLE, LIVE, SENT, transiti
 from infusion_desk.billing.coding_input import PayerSettings
 from infusion_desk.billing.edits import reference_tables
 from infusion_desk.billing.findings import Finding, Level, error, us_date
+from infusion_desk.billing.x12.claims837 import claim_problems
 from infusion_desk.models import (
     Administration,
     ChargeMasterEntry,
@@ -374,6 +375,9 @@ def scrub_claims(
     results: dict[int, tuple[Finding, ...]] = {}
     for claim_id, claim in by_id.items():
         findings = scrubber.scrub(data[claim_id], helper.context(claim, data[claim_id]))
+        if not any(f.blocks for f in findings):
+            # what the 837P writer would refuse blocks the claim here, so an export never fails on it
+            findings += tuple(error("X12_CLAIM", p, "claim") for p in claim_problems(data[claim_id]))
         results[claim_id] = findings
         claim.findings = [_finding_json(f) for f in findings]
         claim.scrubbed_at = now

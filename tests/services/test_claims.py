@@ -405,3 +405,18 @@ def test_exported_batches_upload_by_sftp_and_become_submitted(clinic: Services, 
             assert {c.status for c in batch.claims} == {ClaimStatus.SUBMITTED}
     with pytest.raises(ValidationFailed, match="Only exported batches"):
         service.upload(actor, [files[0].batch_id], secret=PASSWORD, known_hosts=known_hosts)
+
+
+def test_what_the_837p_writer_would_refuse_blocks_the_claim_at_the_scrub(clinic: Services, tmp_path: Path) -> None:
+    ids = _built(clinic)
+    with clinic.db.session() as session:
+        claim = session.scalars(sa.select(Claim).where(Claim.id.in_(ids), Claim.status == ClaimStatus.READY)).first()
+        assert claim is not None
+        claim_id = claim.id
+        claim.lines[0].modifiers = ["JW", "XU", "59", "25", "GA"]  # five modifiers: SV101 holds four
+    ClaimService(clinic.db).scrub(_biller(clinic), [claim_id], today=TODAY)
+    detail = ClaimService(clinic.db).detail(_biller(clinic), claim_id, today=TODAY)
+    assert detail.row.status is ClaimStatus.DRAFT
+    assert any(f.blocks and "modifier" in f.message.lower() for f in detail.findings)
+    summary = _export(clinic, tmp_path)  # the export goes on without it
+    assert summary.files
