@@ -18,6 +18,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.claims import bench_claims
+from bench.claims import report as claims_report
 from bench.dataset import PATIENTS, TODAY, clinic_database
 from bench.frontdesk import bench_frontdesk
 from bench.frontdesk import report as frontdesk_report
@@ -123,7 +125,11 @@ def bench_finder(db_path: Path) -> dict[str, float]:
 
 
 def write_results(
-    startup: dict[str, float], finder: dict[str, float], coding: dict[str, float], frontdesk: dict[str, float]
+    startup: dict[str, float],
+    finder: dict[str, float],
+    coding: dict[str, float],
+    frontdesk: dict[str, float],
+    claims: dict[str, float],
 ) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -166,7 +172,10 @@ administrations, interruptions, drugs, primary payers and order diagnoses into m
 For reference, fetching only the raw administration rows with no objects built took
 {coding['raw_s']:.1f} s ({coding['raw_rows']:,.0f} rows).
 
-{frontdesk_report(frontdesk)}"""
+{frontdesk_report(frontdesk)}
+
+{claims_report(claims)}
+"""
     RESULTS.write_text(text, encoding="utf-8")
     return text
 
@@ -177,7 +186,8 @@ def main() -> int:
     finder = bench_finder(db_path)
     coding = bench_coding(db_path)
     frontdesk = bench_frontdesk(db_path)
-    print(write_results(startup, finder, coding, frontdesk))
+    claims = bench_claims(db_path)
+    print(write_results(startup, finder, coding, frontdesk, claims))
     return 0
 
 

@@ -40,7 +40,7 @@ from infusion_desk.models.db import Database
 from infusion_desk.models.enums import BatchStatus, ClaimStatus
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
-from infusion_desk.services.claim_data import claim_data_for, load_clinic
+from infusion_desk.services.claim_data import load_clinic
 from infusion_desk.services.claims import clinic_today, record_transition, scrub_claims
 from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.control_numbers import GROUP, INTERCHANGE, next_control_number
@@ -306,7 +306,8 @@ class BatchService:
                     .with_for_update()
                 )
             )
-            findings = scrub_claims(session, claims, actor, day)
+            data: dict[int, ClaimData] = {}
+            findings = scrub_claims(session, claims, actor, day, data)
             for claim in claims:
                 blocking = [f for f in findings[claim.id] if f.blocks]
                 if blocking:
@@ -314,7 +315,6 @@ class BatchService:
             claims = [c for c in claims if c.status is ClaimStatus.READY]
             if not claims:
                 return None
-            data = claim_data_for(session, [c.id for c in claims])
             clinic = load_clinic(session)
             created = datetime.now(clinic_timezone(session)).replace(tzinfo=None, second=0, microsecond=0)
             text = render_batch(

@@ -365,11 +365,20 @@ class _ScrubData:
 
 
 def scrub_claims(
-    session: Session, claims: Sequence[Claim], actor: Actor | None, today: date
+    session: Session,
+    claims: Sequence[Claim],
+    actor: Actor | None,
+    today: date,
+    data_out: dict[int, ClaimData] | None = None,
 ) -> dict[int, tuple[Finding, ...]]:
-    """Scrub ``claims``, store the findings, and move editable ones between draft and ready."""
+    """Scrub ``claims``, store the findings, and move editable ones between draft and ready.
+
+    ``data_out`` receives the claims as the scrub saw them, for a caller that writes them next.
+    """
     by_id = {c.id: c for c in claims}
     data = claim_data_for(session, by_id)
+    if data_out is not None:
+        data_out.update(data)
     helper = _ScrubData(session, by_id, today)
     now = utcnow()
     results: dict[int, tuple[Finding, ...]] = {}
@@ -460,6 +469,12 @@ def coded_lines(
         if item.visit.coded_at is None and not any(line.overridden for line in coded.get(item.visit.id, []))
     ]
     if to_code:
+        # the same visits, now with their administrations (the identity map keeps them one object)
+        documented = {
+            item.visit.id: item
+            for item in load_visits_for_coding(session, Visit.id.in_([item.visit.id for item in to_code]))
+        }
+        to_code = [documented[item.visit.id] for item in to_code]
         results = code_loaded(to_code, load_catalog(session), clinic_timezone(session))
         for item in to_code:
             for old in coded.pop(item.visit.id, []):
@@ -568,7 +583,7 @@ class ClaimService:
         ``existing`` maps a visit to its editable claim, rebuilt in place (same number) instead.
         """
         existing = existing or {}
-        loaded = load_visits_for_coding(session, Visit.id.in_(visit_ids))
+        loaded = load_visits_for_coding(session, Visit.id.in_(visit_ids), documentation=False)
         visits = {item.visit.id: item for item in loaded}
         patients = {
             p.id: p

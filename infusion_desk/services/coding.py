@@ -162,14 +162,23 @@ class LoadedVisit:
     diagnoses: tuple[str, ...]
 
 
-def load_visits_for_coding(session: Session, where: sa.ColumnElement[bool]) -> list[LoadedVisit]:
+def load_visits_for_coding(
+    session: Session, where: sa.ColumnElement[bool], *, documentation: bool = True
+) -> list[LoadedVisit]:
     """Visits matching ``where`` with everything coding needs, in a fixed number of queries.
 
     The payer is the one of the policy chosen for the visit at booking, else the patient's
     primary: the claim goes to that payer, so its coding settings (JW/JZ, modifiers) apply.
+    Without ``documentation`` the administrations are not brought along (for visits already
+    coded, whose stored lines are used).
     """
     visits = (
-        session.execute(sa.select(Visit).where(where).order_by(Visit.id).options(*DOCUMENTATION))
+        session.execute(
+            sa.select(Visit)
+            .where(where)
+            .order_by(Visit.id)
+            .options(*(DOCUMENTATION if documentation else ()))
+        )
         .scalars()
         .all()
     )
