@@ -3,11 +3,14 @@
     describe(NotFound("Patient 7 no longer exists."))  # -> "Patient 7 no longer exists."
 
 Environment faults (database locked, server down) get a calm message and a Retry button;
-anything unexpected is a bug and gets a report the user can copy and send.
+anything unexpected is a bug and gets a report the user can copy and send. A service error
+that knows it may pass (``retryable``: an SFTP server that did not answer, a locked password
+store) shows its own message, also with Retry.
 """
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Callable
 
@@ -22,6 +25,7 @@ from infusion_desk.services.errors import (
     ServiceError,
     ValidationFailed,
 )
+from infusion_desk.services.secrets import SecretStoreUnavailable
 
 ENVIRONMENT_MESSAGE = (
     "Infusion Desk could not reach the clinic database just now. Nothing you entered was lost. "
@@ -40,6 +44,23 @@ def describe(exc: BaseException) -> str:
     return f"Something went wrong inside Infusion Desk ({type(exc).__name__})."
 
 
+def is_upload_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is an SFTP upload's :class:`~infusion_desk.services.uploads.UploadFailed`.
+
+    Looked up without importing the upload module (and paramiko) at start-up: an
+    ``UploadFailed`` can only exist once that module has been loaded.
+    """
+    uploads = sys.modules.get("infusion_desk.services.uploads")
+    return uploads is not None and isinstance(exc, uploads.UploadFailed)
+
+
+def can_retry(exc: BaseException) -> bool:
+    """Whether trying the same thing again may work: an environment fault, or a service error saying so."""
+    return isinstance(exc, ENVIRONMENT_ERRORS) or (
+        isinstance(exc, ServiceError) and bool(getattr(exc, "retryable", False))
+    )
+
+
 def _title(exc: BaseException) -> str:
     if isinstance(exc, ValidationFailed):
         return "Please check the input"
@@ -51,27 +72,34 @@ def _title(exc: BaseException) -> str:
         return "Sign-in needed"
     if isinstance(exc, ENVIRONMENT_ERRORS):
         return "Database not reachable"
+    if isinstance(exc, SecretStoreUnavailable):
+        return "Password store not available"
+    if is_upload_failure(exc):
+        return "Upload not completed"
     return "Something went wrong"
 
 
 def show_error(
     parent: QWidget, exc: BaseException, *, retry: Callable[[], None] | None = None
 ) -> QMessageBox:
-    """Open a window-modal message about ``exc`` without blocking, and return it."""
+    """Open a window-modal message about ``exc`` without blocking, and return it.
+
+    ``retry`` is offered (as the default button) when trying again may help: see :func:`can_retry`.
+    """
     box = QMessageBox(parent)
     box.setObjectName("errorMessage")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setWindowTitle(_title(exc))
     box.setText(describe(exc))
+    if retry is not None and can_retry(exc):
+        box.setStandardButtons(QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Retry)
+        box.button(QMessageBox.StandardButton.Retry).clicked.connect(retry)
     if isinstance(exc, ENVIRONMENT_ERRORS):
         box.setIcon(QMessageBox.Icon.Information)
         box.setInformativeText(str(exc))
-        if retry is not None:
-            box.setStandardButtons(QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Cancel)
-            box.setDefaultButton(QMessageBox.StandardButton.Retry)
-            box.button(QMessageBox.StandardButton.Retry).clicked.connect(retry)
     elif isinstance(exc, ServiceError):
-        box.setIcon(QMessageBox.Icon.Warning)
+        box.setIcon(QMessageBox.Icon.Information if can_retry(exc) else QMessageBox.Icon.Warning)
     else:
         box.setIcon(QMessageBox.Icon.Critical)
         box.setInformativeText(
