@@ -10,19 +10,28 @@ being written, and the claims not reached stay ready. **Confirm upload** marks a
 submitted once the file is on the clearinghouse's portal, **Re-export…** writes a batch's
 file again, byte for byte, and **Import acknowledgements…** (Ctrl+I) reads 999, 277CA and
 TA1 files and lists what each one said. A file that cannot be read changes nothing.
+
+**Upload by SFTP…** (Ctrl+U), when the clearinghouse has an SFTP server, sends the selected
+exported batch's stored file with a progress bar and **Cancel upload**; once it arrives the
+batch and its claims are submitted. The password is the one saved on this computer
+(File → Clearinghouse…) or typed for this upload, with *Remember on this computer* (saved
+once the server has accepted it). A server never uploaded to before is trusted only when the
+user compares its fingerprint and says so; a wrong password asks again, and a failure that
+may pass (network down, server busy) offers Retry.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -44,8 +53,9 @@ from infusion_desk.models.enums import BatchStatus
 from infusion_desk.services.access import Permission
 from infusion_desk.services.acknowledgements import AcknowledgementService
 from infusion_desk.services.batches import BatchRow, BatchService, ExportSummary
-from infusion_desk.services.clearinghouse import ClearinghouseService
+from infusion_desk.services.clearinghouse import ClearinghouseService, ClearinghouseSettings
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ValidationFailed
+from infusion_desk.services.secrets import SecretService, SecretStoreUnavailable, load_sftp_secret
 from infusion_desk.ui.claims_view import Today, local_stamp
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
@@ -55,6 +65,7 @@ from infusion_desk.ui.windowing import pin_minimum_size
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
+    from infusion_desk.services.uploads import UploadFailed, UploadResult
 
 ERROR_STYLE = "color: #b00020;"
 FOLDER_KEY = "batches/export_folder"
@@ -367,6 +378,82 @@ class ExportBatchDialog(QDialog):
         self.state.setText(text)
 
 
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    """One upload the user asked for, as it goes from password to host key to the server."""
+
+    batch_id: int
+    file_name: str
+    claims: int
+    profile: str
+    host: str
+    secret: str = field(default="", repr=False)
+    remember: bool = False
+    trust_new_host: bool = False
+
+
+class SftpPasswordDialog(QDialog):
+    """The SFTP password for one upload, with "Remember on this computer"."""
+
+    entered = Signal(str, bool)  # the password, whether to remember it
+
+    def __init__(
+        self,
+        profile: ClearinghouseSettings,
+        parent: QWidget | None = None,
+        *,
+        problem: str = "",
+        can_remember: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("sftpPasswordDialog")
+        self.setWindowTitle("SFTP password")
+        where = f"{profile.sftp_username or 'the SFTP user'} on {profile.sftp_host} ({profile.name})"
+        self.intro = QLabel(f"The SFTP password for {where}:", self)
+        self.intro.setWordWrap(True)
+        self.problem = QLabel(problem, self)
+        self.problem.setObjectName("sftpPasswordProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(ERROR_STYLE)
+        self.problem.setVisible(bool(problem))
+        self.password = QLineEdit(self)
+        self.password.setObjectName("sftpPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember = QCheckBox("&Remember on this computer", self)
+        self.remember.setObjectName("sftpRemember")
+        self.remember.setToolTip(
+            "Kept in this computer's password store (keyring), never in the clinic database; "
+            "saved once the server has accepted it"
+        )
+        self.remember.setEnabled(can_remember)
+        password_label = QLabel("&Password:", self)
+        password_label.setBuddy(self.password)
+        form = QFormLayout(self)
+        form.addRow(self.intro)
+        form.addRow(self.problem)
+        form.addRow(password_label, self.password)
+        form.addRow(self.remember)
+        buttons = QDialogButtonBox(self)
+        self.upload_button = buttons.addButton("&Upload", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.upload_button.setObjectName("sftpPasswordUpload")
+        self.upload_button.setDefault(True)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        pin_minimum_size(self)
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def accept(self) -> None:
+        if not self.password.text():
+            self.problem.setText("Enter the password, or press Cancel.")
+            self.problem.setVisible(True)
+            self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self.entered.emit(self.password.text(), self.remember.isChecked() and self.remember.isEnabled())
+        super().accept()
+
+
 class BatchesView(QWidget):
     """The Batches page: ready count, export, the batch history with its actions, acknowledgements."""
 
@@ -384,7 +471,9 @@ class BatchesView(QWidget):
         choose_folder: ChooseFolder | None = None,
         choose_files: ChooseFiles | None = None,
         today: Today | None = None,
+        known_hosts: Path | None = None,
     ) -> None:
+        """``known_hosts``: the trusted SFTP server keys (None: this computer's, beside its data)."""
         super().__init__(parent)
         self.setObjectName("batchesView")
         self._today = today
@@ -399,6 +488,13 @@ class BatchesView(QWidget):
         self._started = False
         self.dialog: ExportBatchDialog | None = None
         self.confirm_box: QMessageBox | None = None
+        self.password_dialog: SftpPasswordDialog | None = None
+        self.trust_box: QMessageBox | None = None
+        self._known_hosts = known_hosts
+        self._profile: ClearinghouseSettings | None = None
+        self._upload: _Upload | None = None  # from the password lookup until the result is shown
+        self._upload_stop: threading.Event | None = None
+        self._upload_relay: _ProgressRelay | None = None
         allowed = actor.can(Permission.BATCH_EXPORT)
 
         self.ready = QLabel("Loading…", self)
@@ -437,9 +533,26 @@ class BatchesView(QWidget):
         self.reexport_button.setObjectName("reexportButton")
         self.reexport_button.setToolTip("Write this batch's file again, exactly as first exported")
         self.reexport_button.clicked.connect(self.reexport)
+        self.upload_button = QPushButton("&Upload by SFTP…  (Ctrl+U)", self)
+        self.upload_button.setObjectName("uploadSftpButton")
+        self.upload_button.clicked.connect(self.upload_by_sftp)
+        self.upload_progress = QProgressBar(self)
+        self.upload_progress.setObjectName("uploadProgress")
+        self.upload_progress.setFormat("%v of %m files")
+        self.upload_progress.setVisible(False)
+        self.cancel_upload_button = QPushButton("C&ancel upload", self)
+        self.cancel_upload_button.setObjectName("cancelUploadButton")
+        self.cancel_upload_button.setToolTip(
+            "Stop before the next file; a file being sent still arrives whole"
+        )
+        self.cancel_upload_button.clicked.connect(self.cancel_upload)
+        self.cancel_upload_button.setVisible(False)
         row_actions = QHBoxLayout()
         row_actions.addWidget(self.confirm_button)
+        row_actions.addWidget(self.upload_button)
         row_actions.addWidget(self.reexport_button)
+        row_actions.addWidget(self.upload_progress, 1)
+        row_actions.addWidget(self.cancel_upload_button)
         row_actions.addStretch(1)
 
         self.message = QLabel("", self)
@@ -462,12 +575,15 @@ class BatchesView(QWidget):
         layout.addWidget(self.report)
         QShortcut(QKeySequence("Ctrl+E"), self, self.open_export)
         QShortcut(QKeySequence("Ctrl+I"), self, self.import_acknowledgements)
+        QShortcut(QKeySequence("Ctrl+U"), self, self.upload_by_sftp)
         chain: list[QWidget] = [
             self.export_button,
             self.import_button,
             self.table,
             self.confirm_button,
+            self.upload_button,
             self.reexport_button,
+            self.cancel_upload_button,
             self.report,
         ]
         for first, second in zip(chain, chain[1:], strict=False):
@@ -489,7 +605,7 @@ class BatchesView(QWidget):
         service, actor = self._service, self._actor
         clearinghouses = ClearinghouseService(self._services.db)
 
-        def load() -> tuple[str, list[BatchRow]]:
+        def load() -> tuple[str, list[BatchRow], ClearinghouseSettings | None]:
             profile = clearinghouses.profile(actor)
             if profile is None:
                 ready = "No clearinghouse is set up yet: a manager enters it in File → Clearinghouse…."
@@ -504,7 +620,7 @@ class BatchesView(QWidget):
                         if count
                         else f"No claims are ready to export to {profile.name}."
                     )
-            return ready, service.batches(actor)
+            return ready, service.batches(actor), profile
 
         self._runner.run(
             load,
@@ -521,10 +637,13 @@ class BatchesView(QWidget):
         elif not isinstance(exc, ValidationFailed):
             show_error(self, exc)
 
-    def _loaded(self, generation: int, ready: str, rows: list[BatchRow]) -> None:
+    def _loaded(
+        self, generation: int, ready: str, rows: list[BatchRow], profile: ClearinghouseSettings | None
+    ) -> None:
         if generation != self._generation:
             return
         picked = self.current_batch()
+        self._profile = profile
         self.ready.setText(ready)
         self.model.set_rows(rows)
         if picked is not None:
@@ -541,8 +660,18 @@ class BatchesView(QWidget):
     def _enable(self) -> None:
         batch = self.current_batch()
         allowed = self._actor.can(Permission.BATCH_EXPORT)
-        self.confirm_button.setEnabled(allowed and batch is not None and batch.status is BatchStatus.EXPORTED)
+        exported = allowed and batch is not None and batch.status is BatchStatus.EXPORTED
+        uploading = self._upload is not None
+        self.confirm_button.setEnabled(exported and not uploading)
         self.reexport_button.setEnabled(allowed and batch is not None and bool(batch.file_name))
+        has_sftp = self._profile is not None and bool(self._profile.sftp_host)
+        self.upload_button.setEnabled(exported and has_sftp and not uploading)
+        self.upload_button.setToolTip(
+            "Send this batch's file to the clearinghouse's SFTP server; its claims become submitted"
+            if has_sftp
+            else "No SFTP server is set up for the clearinghouse (a manager enters it in "
+            "File → Clearinghouse…); upload on the portal, then press Confirm upload"
+        )
 
     # -- export -------------------------------------------------------------------------------------
 
@@ -620,6 +749,205 @@ class BatchesView(QWidget):
             ),
             self._action_failed,
         )
+
+    # -- upload by SFTP ----------------------------------------------------------------------------
+
+    def upload_by_sftp(self) -> None:
+        """Send the selected exported batch to the clearinghouse's SFTP server (Ctrl+U)."""
+        batch, profile = self.current_batch(), self._profile
+        if batch is None or profile is None or not profile.sftp_host or not self.upload_button.isEnabled():
+            return
+        job = _Upload(batch.id, batch.file_name or "", batch.claims, profile.name, profile.sftp_host)
+        self._upload = job
+        self._enable()
+        self._say("Looking for the SFTP password saved on this computer…")
+        name = profile.name
+        self._runner.run(
+            lambda: load_sftp_secret(name),
+            lambda secret: self._got_secret(job, secret),
+            lambda exc: self._secret_failed(job, exc),
+        )
+
+    def _got_secret(self, job: _Upload, secret: str | None) -> None:
+        if secret:
+            self._send(replace(job, secret=secret))
+        else:
+            self._ask_password(job)
+
+    def _secret_failed(self, job: _Upload, exc: Exception) -> None:
+        if isinstance(exc, SecretStoreUnavailable):  # the password can still be typed for this upload
+            self._ask_password(job, describe(exc), can_remember=False)
+            return
+        self._upload_over()
+        self._action_failed(exc)
+
+    def _ask_password(self, job: _Upload, problem: str = "", *, can_remember: bool = True) -> None:
+        profile = self._profile
+        if profile is None:
+            self._upload_over()
+            return
+        dialog = SftpPasswordDialog(profile, self, problem=problem, can_remember=can_remember)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.entered.connect(
+            lambda secret, remember: self._send(replace(job, secret=secret, remember=remember))
+        )
+        dialog.rejected.connect(lambda: self._upload_over("Not uploaded: no password was given."))
+        dialog.finished.connect(lambda _result: setattr(self, "password_dialog", None))
+        dialog.open()
+        self.password_dialog = dialog
+
+    def _send(self, job: _Upload) -> None:
+        self._upload = job
+        stop = threading.Event()
+        relay = _ProgressRelay()
+        relay.progressed.connect(self._upload_progressed)
+        self._upload_stop, self._upload_relay = stop, relay
+        service, actor, known_hosts = self._service, self._actor, self._known_hosts
+
+        def report(done: int, total: int) -> None:
+            relay.progressed.emit(done, total)
+
+        def work() -> UploadResult:
+            return service.upload(
+                actor,
+                [job.batch_id],
+                secret=job.secret,
+                known_hosts=known_hosts,
+                trust_new_host=job.trust_new_host,
+                progress=report,
+                cancelled=stop.is_set,
+            )
+
+        self.upload_progress.setRange(0, 1)
+        self.upload_progress.setValue(0)
+        self.upload_progress.setVisible(True)
+        self.cancel_upload_button.setVisible(True)
+        self.cancel_upload_button.setEnabled(True)
+        self._enable()
+        self.cancel_upload_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._say(f"Uploading {job.file_name} to {job.host}… (Cancel upload stops before the next file)")
+        self._runner.run(
+            work, lambda result: self._uploaded(job, result), lambda exc: self._send_failed(job, exc)
+        )
+
+    @property
+    def uploading(self) -> bool:
+        """Files are being sent (the worker is talking to the SFTP server)."""
+        return self._upload_stop is not None
+
+    def cancel_upload(self) -> None:
+        if self._upload_stop is not None:
+            self._upload_stop.set()
+            self.cancel_upload_button.setEnabled(False)
+            self._say("Cancelling: no further file is sent…")
+
+    def _upload_progressed(self, done: int, total: int) -> None:
+        self.upload_progress.setRange(0, max(total, 1))
+        self.upload_progress.setValue(done)
+
+    def _sent(self) -> None:
+        """The worker is done with the server: hide the progress and Cancel."""
+        self._upload_stop = None
+        if self._upload_relay is not None:
+            self._upload_relay.progressed.disconnect(self._upload_progressed)
+            self._upload_relay = None
+        self.upload_progress.setVisible(False)
+        self.cancel_upload_button.setVisible(False)
+
+    def _upload_over(self, text: str | None = None) -> None:
+        """The upload conversation ended without sending anything more."""
+        self._upload = None
+        self._enable()
+        if text is not None:
+            self._say(text)
+            self.finished.emit()
+
+    def _uploaded(self, job: _Upload, result: UploadResult) -> None:
+        self._sent()
+        if result.remote_paths:
+            again = " (it was already there, unchanged)" if result.already_there else ""
+            summary = (
+                f"Batch {job.batch_id} is on {job.host}{again} and submitted: "
+                f"{_counted(job.claims, 'claim')}."
+            )
+        else:
+            summary = f"Upload cancelled: nothing was sent; batch {job.batch_id} is still exported."
+        if not job.remember:
+            self._upload_finished(summary, result.text())
+            return
+        # The server accepted the password, so it is worth keeping.
+        secrets, actor = SecretService(self._services.db), self._actor
+        self._runner.run(
+            lambda: secrets.set_sftp_secret(actor, job.profile, job.secret),
+            lambda _none: self._upload_finished(
+                f"{summary} The password is saved on this computer.", result.text()
+            ),
+            lambda exc: self._upload_finished(
+                f"{summary} The password was not saved: {describe(exc)}", result.text(), error=True
+            ),
+        )
+
+    def _upload_finished(self, summary: str, details: str, *, error: bool = False) -> None:
+        self._upload = None
+        self._action_done(summary, details, error=error)
+
+    def _send_failed(self, job: _Upload, failure: Exception) -> None:
+        # Loaded with the upload itself (paramiko is not needed before the first upload).
+        from infusion_desk.services.uploads import UploadFailed, UploadProblem
+
+        self._sent()
+        if not isinstance(failure, UploadFailed):
+            self._upload = None
+            self._action_failed(failure)
+            return
+        if failure.uploaded:
+            self.changed.emit()  # what arrived before the failure is submitted
+        if failure.problem is UploadProblem.UNKNOWN_HOST and not job.trust_new_host:
+            self._ask_trust(job, failure)
+            return
+        self._say(describe(failure), error=True)
+        if failure.problem is UploadProblem.AUTHENTICATION:
+            self._ask_password(replace(job, secret=""), describe(failure))
+            return
+        self._upload = None
+        show_error(self, failure, retry=(lambda: self._send(job)) if failure.retryable else None)
+        self.refresh()
+        self.finished.emit()
+
+    def _ask_trust(self, job: _Upload, failure: UploadFailed) -> None:
+        box = QMessageBox(self)
+        box.setObjectName("trustServerBox")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Trust this server?")
+        box.setText(
+            f"Infusion Desk has not uploaded to {job.host} before. Trust this server?\n"
+            f"Fingerprint {failure.fingerprint}"
+        )
+        box.setInformativeText(
+            f"Compare the fingerprint with the one {job.profile} gave you. Trust the server only if "
+            "they match: its key is then remembered on this computer and checked at every upload."
+        )
+        trust = box.addButton("&Trust and upload", QMessageBox.ButtonRole.YesRole)
+        trust.setObjectName("trustServerYes")
+        refuse = box.addButton("&No", QMessageBox.ButtonRole.NoRole)
+        refuse.setObjectName("trustServerNo")
+        box.setDefaultButton(refuse)
+        box.setEscapeButton(refuse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(_result: int) -> None:
+            self.trust_box = None
+            if box.clickedButton() is trust:
+                self._send(replace(job, trust_new_host=True))
+            else:
+                self._upload_over(
+                    f"Not uploaded: {job.host} was not trusted. Check its fingerprint with "
+                    f"{job.profile}, then upload again."
+                )
+
+        box.finished.connect(answered)
+        box.open()
+        self.trust_box = box
 
     def import_acknowledgements(self) -> None:
         if not self._actor.can(Permission.BATCH_EXPORT):
