@@ -1,8 +1,14 @@
-"""The F1 dialog: every keyboard shortcut of the main window, read from its actions."""
+"""The F1 dialog: every keyboard shortcut of the main window, read from its actions.
+
+    ShortcutsDialog(window_actions, parent, extra_keys=BILLING_KEYS)  # a biller's list
+
+Menu actions list themselves; the keys of a workspace's own pages (``BILLING_KEYS``) are
+added by the window for the users who have that workspace, then the keys every widget knows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableView, QVBoxLayout, QWidget
@@ -21,9 +27,26 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
     ("Esc", "Close a dialog without saving"),
 )
 
+# Keys of the Billing workspace's pages (they work while that workspace is shown).
+BILLING_KEYS: tuple[tuple[str, str], ...] = (
+    ("Alt+1 / Alt+2 / Alt+3", "Billing: the Coding, Claims or Batches page"),
+    ("Ctrl+B", "Claims: build claims from the signed visits"),
+    ("Ctrl+R", "Claims: scrub the selected claims again (all open claims when none is selected)"),
+    ("Ctrl+Shift+R", "Claims: scrub every open claim again"),
+    ("Ctrl+E", "Batches: export a batch (837P)"),
+    ("Ctrl+I", "Batches: import acknowledgements (999, 277CA, TA1)"),
+    ("Ctrl+U", "Batches: upload the selected batch by SFTP"),
+)
+
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        actions: Iterable[QAction],
+        parent: QWidget | None = None,
+        *,
+        extra_keys: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
         self.setWindowTitle("Keyboard shortcuts")
@@ -33,7 +56,7 @@ class ShortcutsDialog(QDialog):
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             if keys and action.isEnabled():
                 self._add(keys, action.text().replace("&", "").rstrip("…").rstrip("."))
-        for keys, meaning in WIDGET_KEYS:
+        for keys, meaning in (*extra_keys, *WIDGET_KEYS):
             self._add(keys, meaning)
         table = configure_table(QTableView(self), "shortcutsTable", "Keyboard shortcuts")
         table.setModel(self.model)
