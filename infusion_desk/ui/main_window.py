@@ -5,6 +5,10 @@
 
 Ctrl+F finds a patient, Ctrl+1..Ctrl+4 switch workspaces, Ctrl+, opens the clinic settings,
 F5 refreshes, F1 lists every shortcut, Ctrl+Q quits.
+
+A claim finding's fix button in Billing lands where the fix is made (:meth:`MainWindow.open_billing_fix`):
+the patient's page in the Front desk workspace with the right screen open, the clinic
+settings, or, where Infusion Desk has no screen for it yet, a message saying what to do.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from infusion_desk.services.access import ROLE_LABELS, Actor, Permission
+from infusion_desk.models.enums import Role
+from infusion_desk.services.access import ROLE_LABELS, ROLE_PERMISSIONS, Actor, Permission
 from infusion_desk.services.app import Services
+from infusion_desk.services.check_in import Fix
 from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
 from infusion_desk.ui.chairs_dialog import ChairsDialog
@@ -28,7 +34,7 @@ from infusion_desk.ui.formatting import today_local
 from infusion_desk.ui.patient_lookup import PatientLookupDialog
 from infusion_desk.ui.payer_settings import PayerSettingsDialog
 from infusion_desk.ui.settings_dialog import SettingsDialog
-from infusion_desk.ui.shortcuts_help import ShortcutsDialog
+from infusion_desk.ui.shortcuts_help import BILLING_KEYS, ShortcutsDialog
 from infusion_desk.ui.tasks import TaskRunner, wait_for_idle
 from infusion_desk.ui.windowing import pin_minimum_size
 from infusion_desk.ui.workspaces import (
@@ -48,6 +54,55 @@ WORKSPACES: tuple[tuple[str, str, str], ...] = (
     ("billing", "Billing", "Ctrl+3"),
     ("manager", "Manager", "Ctrl+4"),
 )
+
+# Where a claim finding raised in Billing is fixed (billing/scrubber.py SUBJECTS).
+FRONT_DESK_FIXES: dict[str, tuple[Fix, str]] = {
+    "authorization": (Fix.AUTHORIZATION, "the patient's prior authorizations"),
+    "eligibility": (Fix.VERIFY_ELIGIBILITY, "the patient's eligibility verification"),
+    "patient": (Fix.EDIT_PATIENT, "the patient's record"),
+    "subscriber": (Fix.EDIT_POLICY, "the patient's insurance policy (the subscriber)"),
+    "order": (Fix.ORDER, "the physician's order"),
+}
+"""Fixed on the patient's page in the Front desk workspace: the screen, and what it is, for messages."""
+
+NO_SCREEN_YET: dict[str, tuple[str, str]] = {
+    "charge_master": (
+        "Charge master",
+        "Prices come from the clinic's charge master (drug lines: units × the drug's unit price), "
+        "which has no screen in Infusion Desk yet. Ask your Infusion Desk support contact to enter "
+        "the price for this code and to rebuild the claim from its visit: its lines keep the old "
+        "charge until then.",
+    ),
+    "drug_catalog": (
+        "Drug catalog",
+        "The drug catalog (NDC numbers, package sizes and unit prices) has no screen in Infusion Desk "
+        "yet. Ask your Infusion Desk support contact to correct the drug and to rebuild the claim "
+        "from its visit: its lines keep the old NDC data until then.",
+    ),
+    "provider": (
+        "Providers",
+        "The list of providers (names, NPIs and taxonomy codes) has no screen in Infusion Desk yet. "
+        "Ask your Infusion Desk support contact to correct the provider; then press Scrub again "
+        "(Ctrl+R) on the Claims page.",
+    ),
+    "claim": (
+        "Fixed on the claim",
+        "This finding is about the claim itself, which cannot be edited on screen yet. Where the "
+        "finding names a record (visit, patient, policy, payer), correct it there and press Scrub "
+        "again (Ctrl+R); otherwise ask your Infusion Desk support contact.",
+    ),
+}
+"""Fix targets without a screen yet: a message box title and what to do."""
+
+
+def roles_allowed(permission: Permission) -> str:
+    """The roles holding ``permission``, for a message: ``"Manager or Administrator"``.
+
+    >>> roles_allowed(Permission.CLINIC_SETTINGS)
+    'Manager or Administrator'
+    """
+    names = [ROLE_LABELS[role] for role in Role if permission in ROLE_PERMISSIONS[role]]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def workspace_keys(actor: Actor) -> list[str]:
@@ -87,6 +142,8 @@ class MainWindow(QMainWindow):
         self.clinic: ClinicDetails | None = None
         self._runner = TaskRunner(self)
         self._lookup_dialog: PatientLookupDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.fix_message: QMessageBox | None = None
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("workspaces")
@@ -113,6 +170,9 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(empty, "Welcome")
         self.tabs.currentChanged.connect(self._focus_current)
         self.setCentralWidget(self.tabs)
+        billing = self.billing
+        if billing is not None:
+            billing.fixRequested.connect(self.open_billing_fix)
 
         self._build_actions()
         self._build_status_bar()
@@ -124,6 +184,11 @@ class MainWindow(QMainWindow):
     def front_desk(self) -> FrontDeskWorkspace | None:
         widget = self.workspaces.get("front_desk")
         return widget if isinstance(widget, FrontDeskWorkspace) else None
+
+    @property
+    def billing(self) -> BillingWorkspace | None:
+        widget = self.workspaces.get("billing")
+        return widget if isinstance(widget, BillingWorkspace) else None
 
     def workspace_titles(self) -> list[str]:
         return [self.tabs.tabText(i) for i in range(self.tabs.count())]
@@ -290,7 +355,9 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.services, self.actor, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._settings_saved)
+        dialog.finished.connect(lambda _result: setattr(self, "settings_dialog", None))
         dialog.open()
+        self.settings_dialog = dialog
 
     def open_payer_settings(self) -> None:
         if not self.actor.can(Permission.CLINIC_SETTINGS):
@@ -300,13 +367,62 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_shortcuts(self) -> None:
-        dialog = ShortcutsDialog(self._help_actions(), self)
+        extra = BILLING_KEYS if "billing" in self.workspaces else ()
+        dialog = ShortcutsDialog(self._help_actions(), self, extra_keys=extra)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     def _settings_saved(self) -> None:
         self.statusBar().showMessage("Clinic settings saved.", 5000)
         self._load_clinic()
+
+    # -- fixes asked for from Billing --------------------------------------------------------
+
+    def open_billing_fix(self, target: str, patient_id: int, visit_id: int) -> None:
+        """Go where a claim finding is fixed: ``target`` is its subject (``"patient"``, ``"clinic"``…).
+
+        ``visit_id`` (0 = none) is the claim's visit; the front desk screens find the patient's
+        record, policy or authorization themselves, so it is not passed on.
+        """
+        del visit_id  # the front desk's fixes take a policy or check id, never a visit
+        if target in FRONT_DESK_FIXES:
+            fix, what = FRONT_DESK_FIXES[target]
+            front_desk = self.front_desk
+            if front_desk is None:
+                self._tell(
+                    "Fixed at the front desk",
+                    f"This is fixed in {what}, in the Front desk workspace, which "
+                    f"{ROLE_LABELS[self.actor.role]} accounts do not open. Ask a "
+                    f"{roles_allowed(Permission.PATIENT_EDIT)} user to correct it; then press "
+                    "Scrub again (Ctrl+R) on the Claims page.",
+                )
+                return
+            self.tabs.setCurrentWidget(front_desk)
+            front_desk.open_fix(fix.value, patient_id, 0)
+        elif target == "clinic":
+            if self.actor.can(Permission.CLINIC_SETTINGS):
+                self.open_settings()
+            else:
+                self._tell(
+                    "Clinic settings",
+                    "This is fixed in the clinic settings (File → Clinic settings…), which "
+                    f"{ROLE_LABELS[self.actor.role]} accounts may not change. Ask a "
+                    f"{roles_allowed(Permission.CLINIC_SETTINGS)} user to correct it; then press "
+                    "Scrub again (Ctrl+R) on the Claims page.",
+                )
+        else:
+            title, text = NO_SCREEN_YET.get(target, NO_SCREEN_YET["claim"])
+            self._tell(title, text)
+
+    def _tell(self, title: str, text: str) -> QMessageBox:
+        """A window-modal note that does not block (the billing page stays as it was)."""
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("fixMessage")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: setattr(self, "fix_message", None))
+        box.open()
+        self.fix_message = box
+        return box
 
     # -- clinic details -------------------------------------------------------------------
 
