@@ -602,6 +602,10 @@ class ScheduleView(QWidget):
                 text.setPos(6, grid.header + slot * grid.slot_height - (0 if grid.week else 1))
 
     def _pin_headers(self) -> None:
+        if not shiboken6.isValid(self.scene):
+            # The view is being destroyed: the scene (our child) went first, and the scroll
+            # bars' reset still calls here. Its header items are gone with it.
+            return
         top_left = self.canvas.mapToScene(0, 0)
         for item in self._header_items:
             item.setY(max(top_left.y(), 0))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from infusion_desk.models import Claim
@@ -69,22 +69,9 @@ def clinic(seeded: Seeded, tmp_path: Path) -> Iterator[Services]:
     close(services)
 
 
-def _schedule_home(window: QWidget) -> None:
-    """Scroll the front desk's chair schedule back to its corner before the window goes.
-
-    Works around a ScheduleView bug (reported): when a window holding a scrolled schedule is
-    deleted, its scene goes first and the scroll bars' reset reaches ``_pin_headers``, which
-    touches the deleted header items and raises in the next test's event loop.
-    """
-    front = window.front_desk if isinstance(window, MainWindow) else None
-    if front is not None:
-        front.schedule.canvas.horizontalScrollBar().setValue(0)
-        front.schedule.canvas.verticalScrollBar().setValue(0)
-
-
 def _window(qtbot: QtBot, clinic: Services, actor: Actor) -> MainWindow:
     window = MainWindow(clinic, actor)
-    qtbot.addWidget(window, before_close_func=_schedule_home)
+    qtbot.addWidget(window)
     window.resize(1400, 900)
     with qtbot.waitSignal(window.clinicLoaded, timeout=10_000):
         window.show()
