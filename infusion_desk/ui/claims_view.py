@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from infusion_desk.billing.claim_lifecycle import can_move
+from infusion_desk.billing.claim_lifecycle import EDITABLE, SENT, can_move
 from infusion_desk.billing.findings import Finding
 from infusion_desk.billing.scrubber import fix_target
 from infusion_desk.models.enums import ClaimStatus
@@ -211,33 +211,45 @@ class ReasonDialog(QDialog):
         service: ClaimService,
         actor: Actor,
         claim: ClaimRow,
-        target: ClaimStatus,
+        target: ClaimStatus | None,
         parent: QWidget | None = None,
+        *,
+        correction: str | None = None,
     ) -> None:
+        """A status move to ``target``, or with ``correction`` ("replace" or "void") a new claim."""
         super().__init__(parent)
         self.setObjectName("claimReasonDialog")
-        self.setWindowTitle(
-            f"Close claim {claim.claim_number}"
-            if target is ClaimStatus.CLOSED
-            else f"Mark claim {claim.claim_number} appealed"
-        )
+        self._correction = correction
+        self.new_claim_id: int | None = None
+        if correction == "replace":
+            title, verb = f"Replacement for claim {claim.claim_number}", "&Build replacement"
+            summary = ("A corrected claim (frequency 7) will be built from the visit's current coding, "
+                       "with the payer's claim number.")
+            example = "e.g. drug units corrected after the coder's override"
+        elif correction == "void":
+            title, verb = f"Void claim {claim.claim_number}", "&Build void"
+            summary = "A void (frequency 8) repeating this claim will be built with the payer's claim number."
+            example = "e.g. billed to the wrong payer"
+        elif target is ClaimStatus.CLOSED:
+            title, verb, summary = f"Close claim {claim.claim_number}", "&Close claim", ""
+            example = "e.g. paid in full, balance transferred to the patient"
+        else:
+            title, verb, summary = f"Mark claim {claim.claim_number} appealed", "&Mark appealed", ""
+            example = "e.g. appeal letter sent with the infusion records"
+        self.setWindowTitle(title)
         self._service, self._actor, self._claim, self._target = service, actor, claim, target
         self._runner = TaskRunner(self)
         form = QFormLayout(self)
         intro = QLabel(
             f"Claim {claim.claim_number} for {claim.patient}, {us_date(claim.service_date)}: "
-            f"{status_label(claim.status)} → {status_label(target)}.",
+            + (summary or f"{status_label(claim.status)} → {status_label(target or claim.status)}."),
             self,
         )
         intro.setWordWrap(True)
         form.addRow(intro)
         self.reason = QLineEdit(self)
         self.reason.setObjectName("claimReason")
-        self.reason.setPlaceholderText(
-            "e.g. paid in full, balance transferred to the patient"
-            if target is ClaimStatus.CLOSED
-            else "e.g. appeal letter sent with the infusion records"
-        )
+        self.reason.setPlaceholderText(example)
         form.addRow("&Reason", self.reason)
         self.error = QLabel("", self)
         self.error.setObjectName("claimReasonError")
@@ -245,10 +257,7 @@ class ReasonDialog(QDialog):
         self.error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.error)
         buttons = QDialogButtonBox(self)
-        self.confirm = buttons.addButton(
-            "&Close claim" if target is ClaimStatus.CLOSED else "&Mark appealed",
-            QDialogButtonBox.ButtonRole.AcceptRole,
-        )
+        self.confirm = buttons.addButton(verb, QDialogButtonBox.ButtonRole.AcceptRole)
         self.confirm.setObjectName("claimReasonConfirm")
         self.confirm.setDefault(True)
         keep = buttons.addButton("&Keep as is", QDialogButtonBox.ButtonRole.RejectRole)
@@ -263,11 +272,21 @@ class ReasonDialog(QDialog):
         service, actor, claim_id, target = self._service, self._actor, self._claim.id, self._target
         reason = self.reason.text()
         self.confirm.setEnabled(False)
-        self._runner.run(
-            lambda: service.set_status(actor, claim_id, target, reason),
-            lambda _none: self._done(claim_id),
-            self._failed,
-        )
+        if self._correction == "replace":
+            self._runner.run(lambda: service.correct(actor, claim_id, reason), self._built, self._failed)
+        elif self._correction == "void":
+            self._runner.run(lambda: service.void(actor, claim_id, reason), self._built, self._failed)
+        else:
+            assert target is not None
+            self._runner.run(
+                lambda: service.set_status(actor, claim_id, target, reason),
+                lambda _none: self._done(claim_id),
+                self._failed,
+            )
+
+    def _built(self, new_claim_id: int) -> None:
+        self.new_claim_id = new_claim_id
+        self._done(self._claim.id)
 
     def _done(self, claim_id: int) -> None:
         self.moved.emit(claim_id)
@@ -381,10 +400,28 @@ class ClaimDetailPanel(QWidget):
         self.appeal_button = QPushButton("&Mark appealed…", self)
         self.appeal_button.setObjectName("appealClaimButton")
         self.appeal_button.clicked.connect(lambda: self.move_claim(ClaimStatus.APPEALED))
+        self.rebuild_button = QPushButton("Rebuil&d from visit", self)
+        self.rebuild_button.setObjectName("rebuildClaimButton")
+        self.rebuild_button.setToolTip("Retake lines, charges and NDCs after a coding, charge or catalog fix")
+        self.rebuild_button.clicked.connect(self.rebuild_claim)
+        self.replace_button = QPushButton("Replac&ement claim…", self)
+        self.replace_button.setObjectName("replaceClaimButton")
+        self.replace_button.clicked.connect(lambda: self.correct_claim("replace"))
+        self.void_button = QPushButton("&Void claim…", self)
+        self.void_button.setObjectName("voidClaimButton")
+        self.void_button.clicked.connect(lambda: self.correct_claim("void"))
+        self.secondary_button = QPushButton("Bill ne&xt payer", self)
+        self.secondary_button.setObjectName("secondaryClaimButton")
+        self.secondary_button.setToolTip("The secondary claim, carrying this payer's posted remittance")
+        self.secondary_button.clicked.connect(self.bill_next_payer)
+        self.action_message = QLabel("", self)
+        self.action_message.setObjectName("claimActionMessage")
+        self.action_message.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addStretch(1)
-        actions.addWidget(self.appeal_button)
-        actions.addWidget(self.close_button)
+        for button in (self.rebuild_button, self.replace_button, self.void_button, self.secondary_button,
+                       self.appeal_button, self.close_button):
+            actions.addWidget(button)
 
         content = QWidget(self)
         column = QVBoxLayout(content)
@@ -399,6 +436,7 @@ class ClaimDetailPanel(QWidget):
         column.addWidget(history_label)
         column.addWidget(self.history, 1)
         column.addLayout(actions)
+        column.addWidget(self.action_message)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -406,7 +444,11 @@ class ClaimDetailPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        QWidget.setTabOrder(self.history, self.appeal_button)
+        QWidget.setTabOrder(self.history, self.rebuild_button)
+        QWidget.setTabOrder(self.rebuild_button, self.replace_button)
+        QWidget.setTabOrder(self.replace_button, self.void_button)
+        QWidget.setTabOrder(self.void_button, self.secondary_button)
+        QWidget.setTabOrder(self.secondary_button, self.appeal_button)
         QWidget.setTabOrder(self.appeal_button, self.close_button)
         self.setFocusProxy(self.lines)
         self._set_claim_widgets(False)
@@ -430,6 +472,23 @@ class ClaimDetailPanel(QWidget):
         self.close_button.setEnabled(allowed and status is not None and can_move(status, ClaimStatus.CLOSED))
         self.appeal_button.setEnabled(
             allowed and status is not None and can_move(status, ClaimStatus.APPEALED)
+        )
+        row = detail.row if detail is not None else None
+        rebuildable = (
+            row is not None
+            and status in EDITABLE
+            and detail is not None
+            and detail.visit_id is not None
+            and row.frequency_code != "8"
+            and (row.frequency_code == "7" or row.responsibility == "P")
+        )
+        self.rebuild_button.setEnabled(allowed and rebuildable)
+        sent = status is not None and status in SENT
+        self.replace_button.setEnabled(allowed and sent)
+        self.void_button.setEnabled(allowed and sent)
+        adjudicated = status in (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
+        self.secondary_button.setEnabled(
+            allowed and adjudicated and row is not None and row.frequency_code == "1"
         )
 
     # -- loading ----------------------------------------------------------------------------
@@ -579,6 +638,64 @@ class ClaimDetailPanel(QWidget):
         dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
         dialog.open()
         self.dialog = dialog
+
+    def correct_claim(self, kind: str) -> None:
+        """A replacement (7) or a void (8) of the claim shown, with the reason asked for."""
+        detail = self.detail
+        if detail is None:
+            return
+        dialog = ReasonDialog(self._service, self._actor, detail.row, None, self, correction=kind)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.moved.connect(lambda _claim_id: self._created(dialog.new_claim_id, kind))
+        dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
+        dialog.open()
+        self.dialog = dialog
+
+    def rebuild_claim(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        service, actor, claim_id = self._service, self._actor, detail.row.id
+        self.rebuild_button.setEnabled(False)
+        self.action_message.setText("Rebuilding the claim from its visit…")
+        self._runner.run(
+            lambda: service.rebuild(actor, [claim_id]),
+            lambda _summary: self._acted(claim_id, "Rebuilt from the visit and scrubbed again."),
+            self._action_failed,
+        )
+
+    def bill_next_payer(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        service, actor = self._service, self._actor
+        claim_id = detail.row.id
+        self.secondary_button.setEnabled(False)
+        self._runner.run(
+            lambda: service.build_secondary(actor, claim_id),
+            lambda new_id: self._created(new_id, "secondary"),
+            self._action_failed,
+        )
+
+    def _created(self, new_id: int | None, kind: str) -> None:
+        words = {"replace": "Replacement", "void": "Void", "secondary": "Secondary claim"}[kind]
+        self.action_message.setText(f"{words} built; it is in the queue, scrubbed and ready to check.")
+        self.claimChanged.emit(new_id or 0)
+        if new_id:
+            self.show_claim(new_id)
+
+    def _acted(self, claim_id: int, message: str) -> None:
+        self.action_message.setText(message)
+        self.claimChanged.emit(claim_id)
+        if claim_id == self._claim_id:
+            self.reload()
+
+    def _action_failed(self, exc: Exception) -> None:
+        self._enable_actions()
+        if isinstance(exc, ValidationFailed):
+            self.action_message.setText(describe(exc))
+        else:
+            show_error(self, exc)
 
     def _moved(self, claim_id: int) -> None:
         self.claimChanged.emit(claim_id)

@@ -309,3 +309,30 @@ def test_billing_pages_switch_with_alt_keys_and_a_coding_fix_opens_the_visit(
         claims.fixRequested.emit("authorization", claim.patient_id, claim.visit_id or 0)
     assert passed_on.args == ["authorization", claim.patient_id, claim.visit_id]
     assert QApplication.activeModalWidget() is None
+
+
+def test_a_sent_claim_is_replaced_from_the_claim_screen_in_one_action(qtbot: QtBot, clinic: Services) -> None:
+    build_claims(clinic)
+    sent = _ready_claim(clinic)
+    with clinic.db.session() as session:
+        claim = session.get(Claim, sent.row.id)
+        assert claim is not None
+        claim.status = ClaimStatus.ACCEPTED  # as a 277CA acceptance leaves it
+        claim.payer_claim_control_number = "ICN-FICTIONAL-7"
+    view = _open(qtbot, clinic)
+    _pick(qtbot, view, sent.row.claim_number)
+    detail = view.detail
+    assert detail.replace_button.isEnabled() and detail.void_button.isEnabled()
+    assert not detail.rebuild_button.isEnabled()  # a sent claim is corrected, not rebuilt
+    qtbot.mouseClick(detail.replace_button, Qt.MouseButton.LeftButton)
+    dialog = detail.dialog
+    assert isinstance(dialog, ReasonDialog)
+    qtbot.keyClicks(dialog.reason, "Drug units corrected")
+    with qtbot.waitSignal(detail.loaded, timeout=10_000):
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    shown = detail.detail
+    assert shown is not None and shown.row.frequency_code == "7"
+    assert shown.original_claim_number == sent.row.claim_number
+    assert "Replacement built" in detail.action_message.text()
+    (data,) = ClaimService(clinic.db).claim_data(biller(clinic), [shown.row.id])
+    assert data.payer_claim_control_number == "ICN-FICTIONAL-7"
