@@ -6,6 +6,7 @@
     infusion-desk --user biller claims print C0000012 --out claim.pdf [--data-only --offset-x 1.5]
     infusion-desk --user biller batch export --clearinghouse "Demo Clearinghouse" --out outbox/
     infusion-desk --user biller batch confirm 7              # the file was uploaded to the portal
+    infusion-desk --user biller batch upload 7 8             # or send them by SFTP
     infusion-desk --user biller ack import inbox/*.999 inbox/*.277
 
 They go through the same services and role checks as the Billing workspace.
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 1
+
+SFTP_PASSWORD_ENV = "INFUSION_DESK_SFTP_PASSWORD"
 
 Handler = Callable[[argparse.Namespace, "Database", "Actor"], int]
 
@@ -74,6 +77,15 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     again.add_argument("batch", type=int)
     again.add_argument("--out", required=True, type=Path, help="folder to write to")
     batch_actions.add_parser("list", help="batches with their acknowledgements")
+    upload = batch_actions.add_parser(
+        "upload", help=f"send exported batches by SFTP (password from the keyring or ${SFTP_PASSWORD_ENV})"
+    )
+    upload.add_argument("batches", nargs="+", type=int)
+    upload.add_argument(
+        "--trust-new-host",
+        action="store_true",
+        help="accept a server not seen before (check its fingerprint)",
+    )
 
     ack = commands.add_parser("ack", help="clearinghouse answers: TA1, 999, 277CA (signs in)")
     ack_actions = ack.add_subparsers(dest="ack_command", metavar="ACTION", required=True)
@@ -182,6 +194,17 @@ def cmd_batch(args: argparse.Namespace, db: Database, actor: Actor) -> int:
     if args.batch_command == "confirm":
         count = service.confirm_upload(actor, args.batch)
         print(f"Batch {args.batch}: {count} claim(s) marked submitted.")
+        return EXIT_OK
+    if args.batch_command == "upload":
+        import os
+
+        from infusion_desk.services.clearinghouse import ClearinghouseService
+        from infusion_desk.services.secrets import load_sftp_secret
+
+        profile = ClearinghouseService(db).profile(actor)
+        secret = os.environ.get(SFTP_PASSWORD_ENV) or (load_sftp_secret(profile.name) if profile else None)
+        result = service.upload(actor, args.batches, secret=secret, trust_new_host=args.trust_new_host)
+        print(result.text())
         return EXIT_OK
     if args.batch_command == "reexport":
         print(service.reexport(actor, args.batch, args.out))

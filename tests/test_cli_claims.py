@@ -82,3 +82,35 @@ def test_claims_need_a_biller(demo: str, monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setenv("INFUSION_DESK_USER", "nurse")
     assert main(["--database-url", demo, "claims", "build"]) == 1
     assert "may not" in capsys.readouterr().err
+
+
+def test_batch_upload_sends_the_file_by_sftp_once_the_server_is_trusted(
+    demo: str, sqlite_services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import paramiko
+    import sqlalchemy as sa
+
+    from infusion_desk.models import ClearinghouseProfile
+    from infusion_desk.services import uploads
+    from tests.services.sftp_server import PASSWORD, USERNAME, SftpTestServer
+
+    monkeypatch.setattr(uploads, "default_known_hosts", lambda: tmp_path / "known_hosts")
+    monkeypatch.setenv("INFUSION_DESK_SFTP_PASSWORD", PASSWORD)
+    assert main(["--database-url", demo, "claims", "build", "--today", TODAY.isoformat()]) == 0
+    assert main(["--database-url", demo, "batch", "export", "--out", str(tmp_path / "out"),
+                 "--today", TODAY.isoformat()]) == 0
+    exported = Path(capsys.readouterr().out.splitlines()[-1])
+    root = tmp_path / "server"
+    (root / "inbound").mkdir(parents=True)
+    with SftpTestServer(root, paramiko.ECDSAKey.generate()) as server:
+        with sqlite_services.db.session() as session:
+            session.execute(sa.update(ClearinghouseProfile).values(
+                sftp_host="127.0.0.1", sftp_port=server.port, sftp_username=USERNAME, sftp_remote_dir="/inbound"))
+        assert main(["--database-url", demo, "batch", "upload", "1"]) == 1
+        assert "SHA256:" in capsys.readouterr().err  # an unknown server is refused with its fingerprint
+        assert not (root / "inbound" / exported.name).exists()
+        assert main(["--database-url", demo, "batch", "upload", "1", "--trust-new-host"]) == 0
+    assert (root / "inbound" / exported.name).read_bytes() == exported.read_bytes()
+    assert main(["--database-url", demo, "batch", "list"]) == 0
+    assert "submitted" in capsys.readouterr().out
