@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -636,7 +637,13 @@ class ClaimService:
             for o in session.scalars(sa.select(PhysicianOrder).where(PhysicianOrder.id.in_(order_ids)))
         }
         auths = _Authorizations(session, {c.patient.id for c in candidates})
-        admin_ids = {i for c in candidates for line in c.lines for i in line.administration_ids or ()}
+        admin_ids = {  # doses and waste for NDC quantities: only drug lines need them
+            i
+            for c in candidates
+            for line in c.lines
+            if is_drug_code(line.code)
+            for i in line.administration_ids or ()
+        }
         admins = (
             {
                 a.id: a
@@ -650,14 +657,16 @@ class ClaimService:
         now = utcnow()
         created: list[Claim] = []
         rebuilt: list[Claim] = []
+        # lines, diagnoses and history go in with one bulk insert each once the claims have ids
+        content: list[tuple[Claim, list[dict[str, Any]], list[str]]] = []
         for cand in candidates:
             visit = cand.visit
             order = orders.get(visit.order_id or -1)
             kept = existing.get(visit.id)
             if kept is not None:
-                kept.lines.clear()
-                kept.diagnoses.clear()
-                session.flush()
+                session.execute(sa.delete(ClaimLine).where(ClaimLine.claim_id == kept.id))
+                session.execute(sa.delete(ClaimDiagnosis).where(ClaimDiagnosis.claim_id == kept.id))
+                session.expire(kept, ["lines", "diagnoses"])
                 kept.rendering_provider_id = visit.rendering_provider_id or (
                     order.ordering_provider_id if order else None
                 )
@@ -688,68 +697,81 @@ class ClaimService:
                 findings=[],
             )
             dx = diagnoses.get(visit.order_id or -1, [])[:MAX_DIAGNOSES]
-            claim.diagnoses = [
-                ClaimDiagnosis(sequence=i, icd10_code=code) for i, code in enumerate(dx, start=1)
-            ]
-            lines: list[ClaimLine] = []
+            rows: list[dict[str, Any]] = []
             for index, coded_line in enumerate(cand.lines, start=1):
+                pointers = [p for p in coded_line.diagnosis_pointers or () if 1 <= p <= len(dx)]
                 auth = auths.covering(
                     cand.patient.id, cand.policy.id, coded_line.code, visit.date_of_service, visit.order_id
                 )
-                line = ClaimLine(
-                    line_number=index,
-                    line_control_number=line_control_number(number, index),
-                    service_date=visit.date_of_service,
-                    code=coded_line.code,
-                    modifiers=list(coded_line.modifiers or ()),
-                    units=coded_line.units,
-                    charge=pricing.charge(coded_line.code, coded_line.units),
-                    diagnosis_pointers=[p for p in coded_line.diagnosis_pointers or () if 1 <= p <= len(dx)]
-                    or ([1] if dx else []),
-                    authorization_id=auth.id if auth else None,
-                    coded_line_id=coded_line.id,
-                )
+                row: dict[str, Any] = {
+                    "line_number": index,
+                    "line_control_number": line_control_number(number, index),
+                    "service_date": visit.date_of_service,
+                    "code": coded_line.code,
+                    "modifiers": list(coded_line.modifiers or ()),
+                    "units": coded_line.units,
+                    "charge": pricing.charge(coded_line.code, coded_line.units),
+                    "diagnosis_pointers": pointers or ([1] if dx else []),
+                    "authorization_id": auth.id if auth else None,
+                    "coded_line_id": coded_line.id,
+                    "ndc": None,
+                    "ndc_quantity": None,
+                    "ndc_unit": None,
+                }
                 ndc = pricing.ndc_for(coded_line) if is_drug_code(coded_line.code) else None
                 if ndc is not None:
-                    line.ndc = ndc
                     given = [admins[i] for i in coded_line.administration_ids or () if i in admins]
-                    line.ndc_quantity, line.ndc_unit = pricing.ndc(coded_line, ndc, given)
-                lines.append(line)
-            claim.lines = lines
-            claim.total_charge = sum((line.charge for line in lines), Decimal("0.00"))
+                    row["ndc"] = ndc
+                    row["ndc_quantity"], row["ndc_unit"] = pricing.ndc(coded_line, ndc, given)
+                rows.append(row)
+            claim.total_charge = sum((row["charge"] for row in rows), Decimal("0.00"))
             claim.prior_authorization_number = claim_level_authorization(
-                [auths.number(line.authorization_id) for line in lines]
+                [auths.number(row["authorization_id"]) for row in rows]
             )
+            content.append((claim, rows, dx))
             if kept is None:
                 session.add(claim)
                 created.append(claim)
         session.flush()
-        for claim in rebuilt:
-            session.add(
-                ClaimStatusEvent(
-                    claim_id=claim.id,
-                    at=now,
-                    from_status=claim.status,
-                    to_status=claim.status,
-                    user_id=actor.user_id,
-                    reason="Rebuilt from the visit's current coding, charges, NDCs and authorizations",
-                )
-            )
+        line_rows = [{"claim_id": claim.id, **row} for claim, rows, _ in content for row in rows]
+        if line_rows:
+            session.execute(sa.insert(ClaimLine), line_rows)
+        dx_rows = [
+            {"claim_id": claim.id, "sequence": i, "icd10_code": code}
+            for claim, _, dx in content
+            for i, code in enumerate(dx, start=1)
+        ]
+        if dx_rows:
+            session.execute(sa.insert(ClaimDiagnosis), dx_rows)
+        events = [
+            {
+                "claim_id": claim.id,
+                "at": now,
+                "from_status": claim.status,
+                "to_status": claim.status,
+                "user_id": actor.user_id,
+                "reason": "Rebuilt from the visit's current coding, charges, NDCs and authorizations",
+            }
+            for claim in rebuilt
+        ] + [
+            {
+                "claim_id": claim.id,
+                "at": now,
+                "from_status": None,
+                "to_status": ClaimStatus.DRAFT,
+                "user_id": actor.user_id,
+                "reason": (
+                    f"Replacement of claim {original.claim_number}, built from the visit's current coding"
+                    if original
+                    else f"Built from the visit of {us_date(claim.service_date_from)}"
+                ),
+            }
+            for claim in created
+        ]
+        if events:
+            session.execute(sa.insert(ClaimStatusEvent), events)
         for claim in created:
-            session.add(
-                ClaimStatusEvent(
-                    claim_id=claim.id,
-                    at=now,
-                    from_status=None,
-                    to_status=ClaimStatus.DRAFT,
-                    user_id=actor.user_id,
-                    reason=(
-                        f"Replacement of claim {original.claim_number}, built from the visit's current coding"
-                        if original
-                        else f"Built from the visit of {us_date(claim.service_date_from)}"
-                    ),
-                )
-            )
+            session.expire(claim, ["lines", "diagnoses", "history"])
         return created + rebuilt
 
     def rebuild(self, actor: Actor, claim_ids: Sequence[int], today: date | None = None) -> ScrubSummary:
