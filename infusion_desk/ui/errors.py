@@ -25,7 +25,6 @@ from infusion_desk.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from infusion_desk.services.secrets import SecretStoreUnavailable
 
 ENVIRONMENT_MESSAGE = (
     "Infusion Desk could not reach the clinic database just now. Nothing you entered was lost. "
@@ -54,6 +53,15 @@ def is_upload_failure(exc: BaseException) -> bool:
     return uploads is not None and isinstance(exc, uploads.UploadFailed)
 
 
+def is_secret_store_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is :class:`~infusion_desk.services.secrets.SecretStoreUnavailable`.
+
+    Looked up the same way, so the keyring is not imported while the window first appears.
+    """
+    secrets = sys.modules.get("infusion_desk.services.secrets")
+    return secrets is not None and isinstance(exc, secrets.SecretStoreUnavailable)
+
+
 def can_retry(exc: BaseException) -> bool:
     """Whether trying the same thing again may work: an environment fault, or a service error saying so."""
     return isinstance(exc, ENVIRONMENT_ERRORS) or (
@@ -72,7 +80,7 @@ def _title(exc: BaseException) -> str:
         return "Sign-in needed"
     if isinstance(exc, ENVIRONMENT_ERRORS):
         return "Database not reachable"
-    if isinstance(exc, SecretStoreUnavailable):
+    if is_secret_store_failure(exc):
         return "Password store not available"
     if is_upload_failure(exc):
         return "Upload not completed"

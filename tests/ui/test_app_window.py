@@ -54,3 +54,24 @@ def test_a_database_that_cannot_open_is_explained_in_the_window(qtbot: QtBot) ->
     assert "newer version" in window.sign_in.error.text()
     assert not window.sign_in.sign_in_button.isEnabled()
     wait_for_idle()
+
+
+def test_the_window_module_loads_without_the_data_layer_keyring_or_ssh() -> None:
+    """The window appears before the database layer loads (start-up figure in bench/RESULTS.md).
+
+    Regression: the error messages module imported the keyring service at start-up, pulling
+    SQLAlchemy and keyring in before the first paint and making start-up five times slower.
+    """
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, infusion_desk.ui.app; "
+        "print(sorted(m for m in ('sqlalchemy', 'keyring', 'paramiko') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    ).stdout.strip()
+    assert out == "[]"
