@@ -80,6 +80,28 @@ def _reject(session: Session, claim: Claim, actor: Actor, reason: str, result: I
     result.claims_rejected.append((claim.claim_number, reason))
 
 
+def _reject_batch(
+    session: Session,
+    actor: Actor,
+    inbound: InboundFile,
+    batch: ClaimBatch,
+    code: str,
+    message: str,
+    reason: str,
+    result: ImportResult,
+) -> None:
+    """The whole batch was refused: record it, and send each of its claims back with ``reason``."""
+    session.add(
+        ClaimAcknowledgement(
+            inbound_file_id=inbound.id, batch_id=batch.id, accepted=False, status_code=code, message=message
+        )
+    )
+    batch.status = BatchStatus.REJECTED
+    result.batches_rejected.append(batch.id)
+    for claim in batch.claims:
+        _reject(session, claim, actor, reason, result)
+
+
 class AcknowledgementService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -173,24 +195,29 @@ class AcknowledgementService:
         if batch is None:
             result.unknown.append(f"interchange {ta1.control_number:09d} (TA1)")
             return
+        code = f"TA1 {ta1.note_code}"
+        if not ta1.accepted:
+            _reject_batch(
+                session,
+                actor,
+                inbound,
+                batch,
+                code,
+                ta1.message,
+                f"The clearinghouse rejected the whole file: {ta1.message}",
+                result,
+            )
+            return
         session.add(
             ClaimAcknowledgement(
                 inbound_file_id=inbound.id,
                 batch_id=batch.id,
-                accepted=ta1.accepted,
-                status_code=f"TA1 {ta1.note_code}",
+                accepted=True,
+                status_code=code,
                 message=ta1.message,
             )
         )
-        if ta1.accepted:
-            mark_submitted(session, batch, actor, f"Interchange acknowledged (TA1): {ta1.message}")
-            return
-        batch.status = BatchStatus.REJECTED
-        result.batches_rejected.append(batch.id)
-        for claim in batch.claims:
-            _reject(
-                session, claim, actor, f"The clearinghouse rejected the whole file: {ta1.message}", result
-            )
+        mark_submitted(session, batch, actor, f"Interchange acknowledged (TA1): {ta1.message}")
 
     @staticmethod
     def _999(
@@ -209,25 +236,16 @@ class AcknowledgementService:
             return
         if not group.transactions and not group.accepted:
             for batch in candidates:
-                session.add(
-                    ClaimAcknowledgement(
-                        inbound_file_id=inbound.id,
-                        batch_id=batch.id,
-                        accepted=False,
-                        status_code=f"999 {group.status}",
-                        message=group.message,
-                    )
+                _reject_batch(
+                    session,
+                    actor,
+                    inbound,
+                    batch,
+                    f"999 {group.status}",
+                    group.message,
+                    f"The clearinghouse rejected the file this claim was in (999): {group.message}",
+                    result,
                 )
-                batch.status = BatchStatus.REJECTED
-                result.batches_rejected.append(batch.id)
-                for claim in batch.claims:
-                    _reject(
-                        session,
-                        claim,
-                        actor,
-                        f"The clearinghouse rejected the file this claim was in (999): {group.message}",
-                        result,
-                    )
             return
         for set_ack in group.transactions:
             try:
@@ -282,25 +300,16 @@ class AcknowledgementService:
         if batch is None:
             result.problems.append(f"the 277CA rejected at the {level.level} level: {level.message}")
             return
-        session.add(
-            ClaimAcknowledgement(
-                inbound_file_id=inbound.id,
-                batch_id=batch.id,
-                accepted=False,
-                status_code="277CA",
-                message=level.message,
-            )
+        _reject_batch(
+            session,
+            actor,
+            inbound,
+            batch,
+            "277CA",
+            level.message,
+            f"The payer's front end rejected the whole file (277CA): {level.message}",
+            result,
         )
-        batch.status = BatchStatus.REJECTED
-        result.batches_rejected.append(batch.id)
-        for claim in batch.claims:
-            _reject(
-                session,
-                claim,
-                actor,
-                f"The payer's front end rejected the whole file (277CA): {level.message}",
-                result,
-            )
 
     @staticmethod
     def _277ca(

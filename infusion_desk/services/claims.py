@@ -77,6 +77,7 @@ from infusion_desk.services.coding import (
     LoadedVisit,
     clinic_timezone,
     code_loaded,
+    coded_line_rows,
     load_catalog,
     load_visits_for_coding,
 )
@@ -485,20 +486,7 @@ def coded_lines(
         for item, result in zip(to_code, results, strict=True):
             item.visit.coded_at = now
             item.visit.coded_by_id = coded_by
-            rows = [
-                CodedLine(
-                    visit_id=item.visit.id,
-                    sequence=index,
-                    code=line.code,
-                    units=Decimal(line.units),
-                    modifiers=list(line.modifiers),
-                    diagnosis_pointers=list(line.diagnosis_pointers),
-                    administration_ids=[int(i) for i in line.administrations],
-                    ndc=line.ndc,
-                    explanation=line.explanation,
-                )
-                for index, line in enumerate(result.lines, start=1)
-            ]
+            rows = coded_line_rows(item.visit.id, result)
             session.add_all(rows)
             coded[item.visit.id] = rows
         session.flush()

@@ -247,6 +247,24 @@ def code_loaded(
     return results
 
 
+def coded_line_rows(visit_id: int, result: CodingResult) -> list[CodedLine]:
+    """The engine's lines for a visit as the rows it stores (the coder's review and claims share them)."""
+    return [
+        CodedLine(
+            visit_id=visit_id,
+            sequence=index,
+            code=line.code,
+            units=Decimal(line.units),
+            modifiers=list(line.modifiers),
+            diagnosis_pointers=list(line.diagnosis_pointers),
+            administration_ids=[int(i) for i in line.administrations],
+            ndc=line.ndc,
+            explanation=line.explanation,
+        )
+        for index, line in enumerate(result.lines, start=1)
+    ]
+
+
 class CodingService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -317,20 +335,7 @@ class CoderReviewService:
                 for row in rows:
                     session.delete(row)
                 session.flush()
-                rows = [
-                    CodedLine(
-                        visit_id=visit.id,
-                        sequence=index,
-                        code=line.code,
-                        units=Decimal(line.units),
-                        modifiers=list(line.modifiers),
-                        diagnosis_pointers=list(line.diagnosis_pointers),
-                        administration_ids=[int(i) for i in line.administrations],
-                        ndc=line.ndc,
-                        explanation=line.explanation,
-                    )
-                    for index, line in enumerate(result.lines, start=1)
-                ]
+                rows = coded_line_rows(visit.id, result)
                 session.add_all(rows)
                 session.flush()
             audit.record(session, actor, "view", "coding", visit.id, patient_id=visit.patient_id)

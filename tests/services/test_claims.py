@@ -420,3 +420,20 @@ def test_what_the_837p_writer_would_refuse_blocks_the_claim_at_the_scrub(clinic:
     assert any(f.blocks and "modifier" in f.message.lower() for f in detail.findings)
     summary = _export(clinic, tmp_path)  # the export goes on without it
     assert summary.files
+
+
+def test_a_rejecting_ta1_sends_the_whole_file_back(clinic: Services, tmp_path: Path) -> None:
+    _built(clinic)
+    exported = _export(clinic, tmp_path).files[0]
+    ta1 = (
+        "ISA*00*          *00*          *ZZ*CLEARINGHOUSE  *ZZ*DEMOCLINIC     *261121*1200*^*00501*000000903*0*T*:~"
+        f"TA1*{exported.interchange_control_number:09d}*261120*1200*R*006~"
+        "IEA*0*000000903~"
+    )
+    result = AcknowledgementService(clinic.db).import_text(_biller(clinic), ta1, "answer.ta1")
+    assert result.batches_rejected == [exported.batch_id]
+    assert len(result.claims_rejected) == exported.claims
+    assert all(reason.startswith("The clearinghouse rejected the whole file") for _, reason in result.claims_rejected)
+    with clinic.db.session() as session:
+        batch = session.get(ClaimBatch, exported.batch_id)
+        assert batch is not None and batch.status is BatchStatus.REJECTED
