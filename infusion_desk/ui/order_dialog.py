@@ -187,15 +187,15 @@ class OrderDialog(QDialog):
             self.drug.addItem(drug.label, drug.id)
         for provider in data.providers:
             self.provider.addItem(f"{provider.name} (NPI {provider.npi})", provider.id)
-        self._select(self.drug, chosen_drug)
-        self._select(self.provider, chosen_provider)
+        self._pick_data(self.drug, chosen_drug)
+        self._pick_data(self.provider, chosen_provider)
         self._measured = data.measured
         self._update_preview()
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(True)
         self.loaded = True
 
     @staticmethod
-    def _select(combo: QComboBox, value: int | None) -> None:
+    def _pick_data(combo: QComboBox, value: int | None) -> None:
         index = combo.findData(value) if value is not None else -1
         combo.setCurrentIndex(index if index >= 0 else (0 if combo.count() else -1))
 
