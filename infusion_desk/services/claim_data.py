@@ -265,12 +265,13 @@ def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, Clai
 
 
 def _original_icn(session: Session, claim: Claim) -> str | None:
-    if claim.payer_claim_control_number:
-        return claim.payer_claim_control_number
-    if claim.original_claim_id is None:
-        return None
-    original = session.get(Claim, claim.original_claim_id)
-    return original.payer_claim_control_number if original else None
+    """REF*F8 of a replacement or void: the payer's number for the claim it replaces.
+
+    It is read from the original claim (kept there from the 277CA or the remittance), never
+    from the correction itself, whose own payer number arrives later and means another claim.
+    """
+    original = session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None
+    return original.payer_claim_control_number if original is not None else None
 
 
 def _paid_at_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, Decimal]:

@@ -372,9 +372,13 @@ def scrub_claims(
     actor: Actor | None,
     today: date,
     data_out: dict[int, ClaimData] | None = None,
+    *,
+    release_rejected: bool = False,
 ) -> dict[int, tuple[Finding, ...]]:
     """Scrub ``claims``, store the findings, and move editable ones between draft and ready.
 
+    A rejected claim stays rejected (with the clearinghouse's reason in view) unless
+    ``release_rejected``: the user scrubbed or rebuilt that very claim after fixing it.
     ``data_out`` receives the claims as the scrub saw them, for a caller that writes them next.
     """
     by_id = {c.id: c for c in claims}
@@ -392,7 +396,7 @@ def scrub_claims(
         results[claim_id] = findings
         claim.findings = [_finding_json(f) for f in findings]
         claim.scrubbed_at = now
-        if claim.status in EDITABLE:
+        if claim.status in EDITABLE and (release_rejected or claim.status is not ClaimStatus.REJECTED):
             blocking = [f for f in findings if f.blocks]
             if blocking and claim.status is ClaimStatus.READY:
                 record_transition(
@@ -672,7 +676,6 @@ class ClaimService:
                 ),
                 frequency_code="7" if original else "1",
                 original_claim_id=original.id if original else None,
-                payer_claim_control_number=original.payer_claim_control_number if original else None,
                 status=ClaimStatus.DRAFT,
                 service_date_from=visit.date_of_service,
                 service_date_to=visit.date_of_service,
@@ -811,7 +814,7 @@ class ClaimService:
                 )
             if skipped:
                 raise ValidationFailed([error("NOT_BUILT", skipped[0].line(), "claim")])
-            results = scrub_claims(session, claims, actor, today)
+            results = scrub_claims(session, claims, actor, today, release_rejected=True)
             audit.record(
                 session,
                 actor,
@@ -1043,7 +1046,11 @@ class ClaimService:
             claims = list(session.scalars(stmt))
             if claim_ids is not None and len(claims) != len(set(claim_ids)):
                 raise NotFound("One of the claims no longer exists.")
-            results = scrub_claims(session, claims, actor, today) if claims else {}
+            results = (
+                scrub_claims(session, claims, actor, today, release_rejected=claim_ids is not None)
+                if claims
+                else {}
+            )
             ready = sum(1 for c in claims if c.status is ClaimStatus.READY)
             return ScrubSummary(
                 len(claims),
@@ -1231,7 +1238,6 @@ def _copy_claim(
         responsibility_sequence=RESPONSIBILITY[policy.rank] if policy else original.responsibility_sequence,
         frequency_code=frequency,
         original_claim_id=original.id,
-        payer_claim_control_number=original.payer_claim_control_number if frequency in ("7", "8") else None,
         status=ClaimStatus.DRAFT,
         service_date_from=original.service_date_from,
         service_date_to=original.service_date_to,

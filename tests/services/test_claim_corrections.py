@@ -66,6 +66,13 @@ def test_a_replacement_carries_the_payers_claim_number_and_the_current_coding(
     assert data.frequency_code == "7" and data.payer_claim_control_number == "PAYER-ICN-1"
     assert [line.code for line in data.lines] == [line.code for line in original.lines]
     assert "Replacement of claim" in detail.history[0].reason
+    # the replacement's own payer number (from its 277CA) never becomes its REF*F8
+    with services.db.session() as session:
+        replacement = session.get(Claim, replacement_id)
+        assert replacement is not None
+        replacement.payer_claim_control_number = "ICN-OF-THE-REPLACEMENT"
+    (data,) = service.claim_data(actor, [replacement_id])
+    assert data.payer_claim_control_number == "PAYER-ICN-1"
     with pytest.raises(ValidationFailed, match="already has correction"):
         service.correct(actor, original_id, "again", today=TODAY)
 

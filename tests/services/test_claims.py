@@ -345,8 +345,13 @@ def test_a_rejecting_999_sends_the_claims_back_to_the_queue(clinic: Services, tm
         batch = session.get(ClaimBatch, exported.batch_id)
         assert batch is not None and batch.status is BatchStatus.REJECTED
         assert {c.status for c in batch.claims} == {ClaimStatus.REJECTED}
-    # a rejected claim is fixed and scrubbed back to ready, to go out in a new batch
-    ClaimService(clinic.db).scrub(_biller(clinic), today=TODAY)
+    # a scrub of every open claim leaves them rejected, the reason in view, until someone looks
+    service = ClaimService(clinic.db)
+    service.scrub(_biller(clinic), today=TODAY)
+    rows = service.claims(_biller(clinic), statuses=[ClaimStatus.REJECTED], today=TODAY)
+    assert len(rows) == exported.claims and all("999" in r.first_problem for r in rows)
+    # once fixed, scrubbing those claims makes them ready to go out in a new batch
+    service.scrub(_biller(clinic), [r.id for r in rows], today=TODAY)
     second = _export(clinic, tmp_path / "again")
     assert sum(f.claims for f in second.files) >= exported.claims
 
