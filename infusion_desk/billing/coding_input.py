@@ -370,5 +370,7 @@ class CodingTables:
     """The edit tables (MUE per code, NCCI pairs, add-on primaries), loaded from resources."""
 
     mue: Mapping[str, int] = field(default_factory=dict)
+    mue_mai: Mapping[str, int] = field(default_factory=dict)
+    """MUE adjudication indicator per code: 1 per claim line, 2 or 3 per date of service."""
     ncci_pairs: Mapping[tuple[str, str], int] = field(default_factory=dict)
     addon_primaries: Mapping[str, frozenset[str]] = field(default_factory=dict)

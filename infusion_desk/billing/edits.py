@@ -28,7 +28,9 @@ def parse_mue(text: str) -> dict[str, int]:
 
 @cache
 def reference_tables() -> CodingTables:
-    mue = {row["code"].strip(): int(row["mue"]) for row in _rows("mue_practitioner.csv")}
+    mue_rows = _rows("mue_practitioner.csv")
+    mue = {row["code"].strip(): int(row["mue"]) for row in mue_rows}
+    mai = {row["code"].strip(): int(row["mai"]) for row in mue_rows if (row.get("mai") or "").strip()}
     pairs = {
         (row["column1"].strip(), row["column2"].strip()): int(row["modifier_indicator"])
         for row in _rows("ncci_ptp_practitioner.csv")
@@ -37,4 +39,4 @@ def reference_tables() -> CodingTables:
         row["addon"].strip(): frozenset(row["primaries"].split())
         for row in _rows("aoc_primaries.csv")
     }
-    return CodingTables(mue=mue, ncci_pairs=pairs, addon_primaries=primaries)
+    return CodingTables(mue=mue, mue_mai=mai, ncci_pairs=pairs, addon_primaries=primaries)

@@ -644,25 +644,35 @@ def validate_diagnosis_support(claim: ClaimData, context: ScrubContext) -> Itera
 
 
 def validate_mue(claim: ClaimData, context: ScrubContext) -> Iterator[Finding]:
-    """Units of a code on one date above its medically unlikely edit (coding-rules §17)."""
+    """Units of a code above its medically unlikely edit (coding-rules §17).
+
+    The MUE adjudication indicator says what the limit counts: MAI 1, each claim line on its
+    own; MAI 2 and 3 (and codes without one), every unit of the code on the date of service,
+    on this claim and on the payer's other live claims.
+    """
     mue = context.tables.mue
     if not mue:
         return
-    groups: dict[tuple[str, date], list[ClaimLineData]] = {}
+    groups: dict[tuple[str, date, int], list[ClaimLineData]] = {}
     for line in claim.lines:
         if line.code in mue:
-            groups.setdefault((line.code, line.service_date), []).append(line)
-    if not groups:
-        return
+            per_line = context.tables.mue_mai.get(line.code) == 1
+            groups.setdefault((line.code, line.service_date, line.line_number if per_line else 0), []).append(
+                line
+            )
     payer_id = claim.payer.payer_id
-    for (code, day), lines in groups.items():
+    for (code, day, line_number), lines in groups.items():
         limit = mue[code]
         units = sum((line.units for line in lines), Decimal(0))
-        elsewhere = [
-            b
-            for b in context.billed_elsewhere
-            if b.code == code and b.service_date == day and b.payer_id == payer_id
-        ]
+        elsewhere = (
+            []
+            if line_number
+            else [
+                b
+                for b in context.billed_elsewhere
+                if b.code == code and b.service_date == day and b.payer_id == payer_id
+            ]
+        )
         other_units = sum((b.units for b in elsewhere), Decimal(0))
         if units + other_units <= limit:
             continue
@@ -674,8 +684,9 @@ def validate_mue(claim: ClaimData, context: ScrubContext) -> Iterator[Finding]:
         yield error(
             "MUE_EXCEEDED",
             f"{_lines_label(lines)} {code}: {plain(units)} units on {us_date(day)}{also} exceed the "
-            f"medically unlikely edit of {limit} per day. Check the units against the dose and "
-            "correct the coding; if they are right, the payer will need the records (appeal).",
+            f"medically unlikely edit of {limit} {'on one line' if line_number else 'per day'}. Check the "
+            "units against the dose and correct the coding; if they are right, the payer will need the "
+            "records (appeal).",
             _at("coding", lines[0]),
         )
 

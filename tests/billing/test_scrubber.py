@@ -666,6 +666,31 @@ def test_mue_message_gives_units_limit_and_other_claim() -> None:
     assert "edit of 8 per day" in finding.message
 
 
+# MAI 1 (coding-rules §17): the limit applies to each claim line on its own, never summed.
+MUE_PER_LINE = CodingTables(mue={"J1745": 100}, mue_mai={"J1745": 1})
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        pytest.param((line(1, "J1745", "60"), line(2, "J1745", "50", modifiers=("JW",))), [], id="each-line-under"),
+        pytest.param((line(1, "J1745", "101"),), [(E, "MUE_EXCEEDED", "coding:1")], id="one-line-over"),
+    ],
+)
+def test_mue_with_a_per_line_indicator(lines, expected) -> None:
+    findings = run("mue", replace(CLEAN, lines=lines), tables=MUE_PER_LINE)
+    assert found(findings) == expected
+    if findings:
+        assert "edit of 100 on one line" in findings[0].message
+
+
+def test_the_reference_mue_table_carries_its_adjudication_indicators() -> None:
+    from infusion_desk.billing.edits import reference_tables
+
+    tables = reference_tables()
+    assert tables.mue_mai.get("96361") == 3  # resources/mue_practitioner.csv
+
+
 # --- 7. NCCI --------------------------------------------------------------------------------------------
 # coding-rules §16 (pairs and indicators) and §15 (59/X{EPSU} on the column-2 code; 25 on an E/M).
 
