@@ -531,7 +531,7 @@ class ClaimService:
                     )
                 )
             session.flush()
-            results = scrub_claims(session, created, actor, today)
+            scrub_claims(session, created, actor, today)
             ready = sum(1 for c in created if c.status is ClaimStatus.READY)
             audit.record(
                 session,
@@ -541,7 +541,6 @@ class ClaimService:
                 None,
                 detail={"claims": [c.claim_number for c in created], "skipped": len(skipped)},
             )
-            del results
             return BuildSummary(tuple(c.id for c in created), ready, len(created) - ready, tuple(skipped))
 
     def _why_not(self, session: Session, visit_id: int) -> list[SkippedVisit]:
