@@ -57,7 +57,7 @@ from infusion_desk.services.clearinghouse import ClearinghouseService, Clearingh
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ValidationFailed
 from infusion_desk.services.secrets import SecretService, SecretStoreUnavailable, load_sftp_secret
 from infusion_desk.ui.claims_view import Today, local_stamp
-from infusion_desk.ui.errors import describe, show_error
+from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.windowing import pin_minimum_size
@@ -631,11 +631,7 @@ class BatchesView(QWidget):
     def _load_failed(self, generation: int, exc: Exception) -> None:
         if generation != self._generation:
             return
-        self.ready.setText(describe(exc))
-        if isinstance(exc, ENVIRONMENT_ERRORS):
-            show_error(self, exc, retry=self.refresh)
-        elif not isinstance(exc, ValidationFailed):
-            show_error(self, exc)
+        report_failure(self, self.ready, exc, retry=self.refresh)
 
     def _loaded(
         self, generation: int, ready: str, rows: list[BatchRow], profile: ClearinghouseSettings | None

@@ -58,8 +58,8 @@ from infusion_desk.services.claims import (
     LineDetail,
     ScrubSummary,
 )
-from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ValidationFailed
-from infusion_desk.ui.errors import describe, show_error
+from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
@@ -529,11 +529,7 @@ class ClaimDetailPanel(QWidget):
     def _failed(self, generation: int, exc: Exception) -> None:
         if generation != self._generation:
             return
-        self.heading.setText(describe(exc))
-        if isinstance(exc, ENVIRONMENT_ERRORS):
-            show_error(self, exc, retry=self.reload)
-        elif not isinstance(exc, ValidationFailed):
-            show_error(self, exc)
+        report_failure(self, self.heading, exc, retry=self.reload)
 
     def _show(self, generation: int, detail: ClaimDetail) -> None:
         if generation != self._generation:
@@ -692,10 +688,7 @@ class ClaimDetailPanel(QWidget):
 
     def _action_failed(self, exc: Exception) -> None:
         self._enable_actions()
-        if isinstance(exc, ValidationFailed):
-            self.action_message.setText(describe(exc))
-        else:
-            show_error(self, exc)
+        report_failure(self, self.action_message, exc)
 
     def _moved(self, claim_id: int) -> None:
         self.claimChanged.emit(claim_id)
@@ -914,11 +907,7 @@ class ClaimsView(QWidget):
     def _failed(self, generation: int, exc: Exception) -> None:
         if generation != self._generation:
             return
-        self.count.setText(describe(exc))
-        if isinstance(exc, ENVIRONMENT_ERRORS):
-            show_error(self, exc, retry=self.refresh)
-        elif not isinstance(exc, ValidationFailed):
-            show_error(self, exc)
+        report_failure(self, self.count, exc, retry=self.refresh)
 
     def _loaded(self, generation: int, payers: list[tuple[int, str]] | None, rows: list[ClaimRow]) -> None:
         if generation != self._generation:
@@ -1025,9 +1014,7 @@ class ClaimsView(QWidget):
     def _action_failed(self, exc: Exception) -> None:
         self._idle()
         self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setText(describe(exc))
-        if isinstance(exc, ENVIRONMENT_ERRORS) or not isinstance(exc, ValidationFailed):
-            show_error(self, exc)
+        report_failure(self, self.message, exc)
         self.finished.emit()
 
     def build_claims(self) -> None:

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from infusion_desk.services.errors import (
     ENVIRONMENT_ERRORS,
@@ -116,3 +116,12 @@ def show_error(
         box.setDetailedText("".join(traceback.format_exception(exc)))
     box.open()
     return box
+
+
+def report_failure(
+    parent: QWidget, label: QLabel, exc: BaseException, *, retry: Callable[[], None] | None = None
+) -> None:
+    """Say what went wrong in ``label``; all but bad input also gets a message box (Retry if it may help)."""
+    label.setText(describe(exc))
+    if not isinstance(exc, ValidationFailed):
+        show_error(parent, exc, retry=retry)
