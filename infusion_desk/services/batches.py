@@ -40,8 +40,9 @@ from infusion_desk.models.db import Database
 from infusion_desk.models.enums import BatchStatus, ClaimStatus
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claim_data import load_clinic
-from infusion_desk.services.claims import clinic_today, record_transition, scrub_claims
+from infusion_desk.services.claims import clinic_today, record_transitions, scrub_claims
 from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.control_numbers import GROUP, INTERCHANGE, next_control_number
 from infusion_desk.services.errors import NotFound, ValidationFailed
@@ -273,7 +274,8 @@ class BatchService:
             if cancelled is not None and cancelled():
                 was_cancelled = True
                 break
-            exported = self._export_chunk(actor, profile_id, folder, chunk, held, today)
+            with collector_paused():
+                exported = self._export_chunk(actor, profile_id, folder, chunk, held, today)
             if exported is not None:
                 files.append(exported)
             done += len(chunk)
@@ -343,9 +345,12 @@ class BatchService:
             )
             session.add(batch)
             session.flush()
-            for claim in claims:
-                claim.batch_id = batch.id
-                record_transition(session, claim, ClaimStatus.BATCHED, actor, f"Exported in file {name}")
+            record_transitions(
+                session,
+                [(claim, ClaimStatus.BATCHED, f"Exported in file {name}") for claim in claims],
+                actor,
+                batch_id=batch.id,
+            )
             audit.record(
                 session,
                 actor,
@@ -585,10 +590,13 @@ def mark_submitted(session: Session, batch: ClaimBatch, actor: Actor | None, rea
     if batch.status is BatchStatus.EXPORTED:
         batch.status = BatchStatus.SUBMITTED
         batch.submitted_at = now
-    for claim in batch.claims:
-        if claim.status is ClaimStatus.BATCHED:
-            record_transition(session, claim, ClaimStatus.SUBMITTED, actor, reason, now)
-            claim.submitted_at = now
+    record_transitions(
+        session,
+        [(c, ClaimStatus.SUBMITTED, reason) for c in batch.claims if c.status is ClaimStatus.BATCHED],
+        actor,
+        now,
+        submitted_at=now,
+    )
 
 
 def render_batch(

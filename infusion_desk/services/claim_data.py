@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -164,7 +164,26 @@ def patient_data(patient: Patient) -> PatientData:
     )
 
 
-def line_data(line: ClaimLine, authorization: str | None) -> ClaimLineData:
+_LINE_COLUMNS = (
+    ClaimLine.claim_id,
+    ClaimLine.line_number,
+    ClaimLine.line_control_number,
+    ClaimLine.service_date,
+    ClaimLine.code,
+    ClaimLine.units,
+    ClaimLine.charge,
+    ClaimLine.diagnosis_pointers,
+    ClaimLine.modifiers,
+    ClaimLine.ndc,
+    ClaimLine.ndc_quantity,
+    ClaimLine.ndc_unit,
+    ClaimLine.description,
+    ClaimLine.authorization_id,
+)
+"""What :func:`line_data` and :func:`other_payers` read of a stored line."""
+
+
+def line_data(line: ClaimLine | sa.Row[Any], authorization: str | None) -> ClaimLineData:
     ndc = Ndc(line.ndc, line.ndc_quantity or Decimal(0), line.ndc_unit or "UN") if line.ndc else None
     return ClaimLineData(
         line_number=line.line_number,
@@ -188,12 +207,13 @@ def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, Clai
         return {}
     clinic = billing_provider(load_clinic(session))
     claims: dict[int, Claim] = {}
-    lines: dict[int, list[ClaimLine]] = {}
+    lines: dict[int, list[sa.Row[Any]]] = {}
     diagnoses: dict[int, list[str]] = {}
     for chunk in chunks(ids):
         claims.update((c.id, c) for c in session.scalars(sa.select(Claim).where(Claim.id.in_(chunk))))
-        for line in session.scalars(
-            sa.select(ClaimLine).where(ClaimLine.claim_id.in_(chunk)).order_by(ClaimLine.line_number)
+        # plain rows, not entities: a 5,000-claim batch has some 17,000 lines to read twice
+        for line in session.execute(
+            sa.select(*_LINE_COLUMNS).where(ClaimLine.claim_id.in_(chunk)).order_by(ClaimLine.line_number)
         ):
             lines.setdefault(line.claim_id, []).append(line)
         for claim_id, code in session.execute(
@@ -313,7 +333,9 @@ def _adjustments(rows: Iterable[AdjustmentRow]) -> tuple[Adjustment, ...]:
     return tuple(Adjustment(a.group_code.value, a.reason_code, a.amount, a.quantity) for a in rows)
 
 
-def other_payers(session: Session, claim: Claim, lines: Sequence[ClaimLine]) -> tuple[OtherPayer, ...]:
+def other_payers(
+    session: Session, claim: Claim, lines: Sequence[ClaimLine | sa.Row[Any]]
+) -> tuple[OtherPayer, ...]:
     """The payers before this one, from their posted remittances (2320/2330/2430), never retyped.
 
     ``claim.original_claim_id`` is the claim to the payer before; it may itself be a secondary,

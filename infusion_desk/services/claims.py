@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from infusion_desk.billing import scrubber
 from infusion_desk.billing.authorizations import requires_prior_authorization
@@ -39,6 +40,7 @@ from infusion_desk.billing.findings import Finding, Level, error, us_date
 from infusion_desk.billing.x12.claims837 import claim_problems
 from infusion_desk.models import (
     Administration,
+    AuthorizationCode,
     ChargeMasterEntry,
     Claim,
     ClaimDiagnosis,
@@ -66,6 +68,7 @@ from infusion_desk.models.enums import (
 )
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claim_data import (
     RESPONSIBILITY,
     chunks,
@@ -222,6 +225,56 @@ def record_transition(
     claim.status = target
 
 
+def record_transitions(
+    session: Session,
+    moves: Sequence[tuple[Claim, ClaimStatus, str]],
+    actor: Actor | None,
+    at: datetime | None = None,
+    **values: Any,
+) -> None:
+    """Many claims' moves at once (a batch export, a scrub): one UPDATE and one INSERT for all.
+
+    Each move is checked as :func:`record_transition` checks it; ``values`` are further
+    columns set on every moved claim (the batch it went out in). The loaded claims take the
+    stored values without being marked changed, so nothing is written twice.
+    """
+    at = at or utcnow()
+    events: list[dict[str, Any]] = []
+    for claim, target, reason in moves:
+        if claim.status is target:
+            continue
+        problem = transition_problem(claim.status, target)
+        if problem is not None:
+            raise ValidationFailed([error("CLAIM_STATUS", f"Claim {claim.claim_number}: {problem}", "claim")])
+        events.append(
+            {
+                "claim_id": claim.id,
+                "at": at,
+                "from_status": claim.status,
+                "to_status": target,
+                "user_id": actor.user_id if actor else None,
+                "reason": reason,
+            }
+        )
+    if not moves:
+        return
+    session.flush()
+    table = Claim.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values(status=sa.bindparam("b_status"), **values),
+        [{"b_id": claim.id, "b_status": target} for claim, target, _ in moves],
+    )
+    if events:
+        session.execute(sa.insert(ClaimStatusEvent.__table__), events)
+    for claim, target, _ in moves:
+        set_committed_value(claim, "status", target)
+        for key, value in values.items():
+            set_committed_value(claim, key, value)
+        session.expire(claim, ["history"])
+
+
 def _patient_label(patient: Patient) -> str:
     return f"{patient.last_name}, {patient.first_name} ({patient.mrn})"
 
@@ -240,6 +293,36 @@ def finding_from_json(data: Mapping[str, str]) -> Finding:
 
 
 # --- scrubbing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Auth:
+    id: int
+    number: str
+    status: str
+    valid_from: date
+    valid_to: date
+    codes: frozenset[str]
+    approved_units: Decimal | None
+    approved_visits: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Billed:
+    """One line of a live claim, with what the duplicate and authorization-use checks need."""
+
+    claim_id: int
+    patient_id: int
+    payer_id: int
+    claim_number: str
+    original_claim_id: int | None
+    frequency_code: str
+    visit_id: int | None
+    authorization_id: int | None
+    service_date: date
+    code: str
+    modifiers: list[str] | None
+    units: Decimal
 
 
 class _ScrubData:
@@ -288,52 +371,98 @@ class _ScrubData:
                     moment = checked if checked.tzinfo else checked.replace(tzinfo=ZoneInfo("UTC"))
                     self.last_verified[policy_id] = moment.astimezone(zone).date()
         patient_ids = sorted({c.patient_id for c in claims.values()})
-        self.authorizations: dict[tuple[int, int], list[PriorAuthorization]] = {}
+        auth_rows: list[sa.Row[Any]] = []
         for chunk in chunks(patient_ids):
-            for auth in session.scalars(
-                sa.select(PriorAuthorization)
-                .where(PriorAuthorization.patient_id.in_(chunk))
-                .options(selectinload(PriorAuthorization.codes))
+            auth_rows.extend(
+                session.execute(
+                    sa.select(
+                        PriorAuthorization.id,
+                        PriorAuthorization.patient_id,
+                        PriorAuthorization.policy_id,
+                        PriorAuthorization.number,
+                        PriorAuthorization.status,
+                        PriorAuthorization.valid_from,
+                        PriorAuthorization.valid_to,
+                        PriorAuthorization.approved_units,
+                        PriorAuthorization.approved_visits,
+                    ).where(PriorAuthorization.patient_id.in_(chunk))
+                )
+            )
+        auth_codes: dict[int, set[str]] = {}
+        for chunk in chunks([row.id for row in auth_rows]):
+            for auth_id, code in session.execute(
+                sa.select(AuthorizationCode.authorization_id, AuthorizationCode.code).where(
+                    AuthorizationCode.authorization_id.in_(chunk)
+                )
             ):
-                self.authorizations.setdefault((auth.patient_id, auth.policy_id), []).append(auth)
+                auth_codes.setdefault(auth_id, set()).add(code)
+        self.authorizations: dict[tuple[int, int], list[_Auth]] = {}
+        for row in auth_rows:
+            self.authorizations.setdefault((row.patient_id, row.policy_id), []).append(
+                _Auth(
+                    row.id,
+                    row.number,
+                    row.status.value,
+                    row.valid_from,
+                    row.valid_to,
+                    frozenset(auth_codes.get(row.id, ())),
+                    row.approved_units,
+                    row.approved_visits,
+                )
+            )
         # lines of every live claim of these patients: for duplicates and authorization use
-        self.billed: dict[int, list[tuple[Claim, ClaimLine]]] = {}
+        self.billed: dict[int, list[_Billed]] = {}
+        live = [ClaimStatus(s) for s in LIVE]
         for chunk in chunks(patient_ids):
-            for claim, line in session.execute(
-                sa.select(Claim, ClaimLine)
+            for row in session.execute(
+                sa.select(
+                    Claim.id,
+                    Claim.patient_id,
+                    Claim.payer_id,
+                    Claim.claim_number,
+                    Claim.original_claim_id,
+                    Claim.frequency_code,
+                    Claim.visit_id,
+                    ClaimLine.authorization_id,
+                    ClaimLine.service_date,
+                    ClaimLine.code,
+                    ClaimLine.modifiers,
+                    ClaimLine.units,
+                )
                 .join(ClaimLine, ClaimLine.claim_id == Claim.id)
-                .where(Claim.patient_id.in_(chunk), Claim.status.in_([ClaimStatus(s) for s in LIVE]))
+                .where(Claim.patient_id.in_(chunk), Claim.status.in_(live))
             ):
-                self.billed.setdefault(claim.patient_id, []).append((claim, line))
+                self.billed.setdefault(row.patient_id, []).append(_Billed(*row))
 
     def context(self, claim: Claim, data: ClaimData) -> scrubber.ScrubContext:
         payer = self.payers[claim.payer_id]
         others = [
-            (other, line)
-            for other, line in self.billed.get(claim.patient_id, [])
-            if other.id != claim.id
-            and other.id != claim.original_claim_id
+            other
+            for other in self.billed.get(claim.patient_id, [])
+            if other.claim_id != claim.id
+            and other.claim_id != claim.original_claim_id
             and other.original_claim_id != claim.id
             and other.frequency_code != "8"
         ]
         facts = []
         for auth in self.authorizations.get((claim.patient_id, claim.policy_id), []):
-            used_units = sum(
-                (line.units for _, line in others if line.authorization_id == auth.id), Decimal(0)
-            )
-            used_visits = len({other.visit_id for other, line in others if line.authorization_id == auth.id})
+            used = [other for other in others if other.authorization_id == auth.id]
             facts.append(
                 scrubber.AuthorizationFacts(
                     number=auth.number,
-                    status=auth.status.value,
+                    status=auth.status,
                     valid_from=auth.valid_from,
                     valid_to=auth.valid_to,
-                    codes=frozenset(c.code for c in auth.codes),
+                    codes=auth.codes,
                     remaining_units=(
-                        auth.approved_units - used_units if auth.approved_units is not None else None
+                        auth.approved_units - sum((o.units for o in used), Decimal(0))
+                        if auth.approved_units is not None
+                        else None
                     ),
                     remaining_visits=(
-                        auth.approved_visits - used_visits if auth.approved_visits is not None else None
+                        auth.approved_visits - len({o.visit_id for o in used})
+                        if auth.approved_visits is not None
+                        else None
                     ),
                 )
             )
@@ -355,12 +484,12 @@ class _ScrubData:
                 scrubber.BilledLine(
                     claim_number=other.claim_number,
                     payer_id=self.payers[other.payer_id].payer_id,
-                    service_date=line.service_date,
-                    code=line.code,
-                    modifiers=tuple(line.modifiers or ()),
-                    units=line.units,
+                    service_date=other.service_date,
+                    code=other.code,
+                    modifiers=tuple(other.modifiers or ()),
+                    units=other.units,
                 )
-                for other, line in others
+                for other in others
                 if other.payer_id == claim.payer_id
             ),
         )
@@ -388,30 +517,67 @@ def scrub_claims(
     helper = _ScrubData(session, by_id, today)
     now = utcnow()
     results: dict[int, tuple[Finding, ...]] = {}
+    changes: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for claim_id, claim in by_id.items():
         findings = scrubber.scrub(data[claim_id], helper.context(claim, data[claim_id]))
         if not any(f.blocks for f in findings):
             # what the 837P writer would refuse blocks the claim here, so an export never fails on it
             findings += tuple(error("X12_CLAIM", p, "claim") for p in claim_problems(data[claim_id]))
         results[claim_id] = findings
-        claim.findings = [_finding_json(f) for f in findings]
-        claim.scrubbed_at = now
+        status, reason = claim.status, ""
         if claim.status in EDITABLE and (release_rejected or claim.status is not ClaimStatus.REJECTED):
             blocking = [f for f in findings if f.blocks]
             if blocking and claim.status is ClaimStatus.READY:
-                record_transition(
-                    session, claim, ClaimStatus.DRAFT, actor, f"Scrub: {blocking[0].message}", now
-                )
+                status, reason = ClaimStatus.DRAFT, f"Scrub: {blocking[0].message}"
             elif not blocking and claim.status is not ClaimStatus.READY:
                 warnings = len(findings)
-                record_transition(
-                    session,
-                    claim,
-                    ClaimStatus.READY,
-                    actor,
-                    "Scrub passed" + (f" with {warnings} warning(s)" if warnings else ""),
-                    now,
+                status = ClaimStatus.READY
+                reason = "Scrub passed" + (f" with {warnings} warning(s)" if warnings else "")
+        if status is not claim.status:
+            problem = transition_problem(claim.status, status)
+            if problem is not None:
+                raise ValidationFailed(
+                    [error("CLAIM_STATUS", f"Claim {claim.claim_number}: {problem}", "claim")]
                 )
+            events.append(
+                {
+                    "claim_id": claim_id,
+                    "at": now,
+                    "from_status": claim.status,
+                    "to_status": status,
+                    "user_id": actor.user_id if actor else None,
+                    "reason": reason,
+                }
+            )
+        changes.append(
+            {
+                "b_id": claim_id,
+                "b_findings": [_finding_json(f) for f in findings],
+                "b_status": status,
+            }
+        )
+    # thousands of claims: one executemany each for the findings and the history, then the
+    # loaded claims take the stored values without being marked changed
+    session.flush()
+    table = Claim.__table__
+    if not changes:
+        return results
+    session.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values(findings=sa.bindparam("b_findings"), status=sa.bindparam("b_status"), scrubbed_at=now),
+        changes,
+    )
+    if events:
+        session.execute(sa.insert(ClaimStatusEvent.__table__), events)
+    for change in changes:
+        claim = by_id[change["b_id"]]
+        set_committed_value(claim, "findings", change["b_findings"])
+        set_committed_value(claim, "status", change["b_status"])
+        set_committed_value(claim, "scrubbed_at", now)
+    for event in events:
+        session.expire(by_id[event["claim_id"]], ["history"])
     return results
 
 
@@ -438,7 +604,7 @@ def _choose_policy(visit: Visit, policies: Sequence[InsurancePolicy]) -> Insuran
     return in_force_policies[0] if in_force_policies else None
 
 
-def _administered(admins: Iterable[Administration], waste: bool) -> tuple[Decimal, str] | None:
+def _administered(admins: Iterable[sa.Row[Any]], waste: bool) -> tuple[Decimal, str] | None:
     """Total dose (or waste) of the administrations behind a drug line, with its unit."""
     total = Decimal(0)
     unit: str | None = None
@@ -508,7 +674,7 @@ class ClaimService:
     ) -> BuildSummary:
         """A claim for every signed visit that has none yet (or for ``visit_ids``), scrubbed."""
         actor.require(Permission.CLAIM_EDIT)
-        with self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             today = today or clinic_today(session)
             clinic = load_clinic(session)
             where = sa.and_(
@@ -635,21 +801,25 @@ class ClaimService:
             if is_drug_code(line.code)
             for i in line.administration_ids or ()
         }
-        admins = (
-            {
-                a.id: a
-                for a in session.scalars(sa.select(Administration).where(Administration.id.in_(admin_ids)))
-            }
-            if admin_ids
-            else {}
-        )
+        admins: dict[int, sa.Row[Any]] = {}
+        for chunk in chunks(sorted(admin_ids)):
+            for admin in session.execute(
+                sa.select(
+                    Administration.id,
+                    Administration.dose_amount,
+                    Administration.waste_amount,
+                    Administration.dose_unit,
+                ).where(Administration.id.in_(chunk))
+            ):
+                admins[admin.id] = admin
         new = sum(1 for cand in candidates if cand.visit.id not in existing)
         numbers = iter(reserve_control_numbers(session, CLAIM_COUNTER, new) if new else ())
         now = utcnow()
         created: list[Claim] = []
         rebuilt: list[Claim] = []
         # lines, diagnoses and history go in with one bulk insert each once the claims have ids
-        content: list[tuple[Claim, list[dict[str, Any]], list[str]]] = []
+        content: list[tuple[int | None, list[dict[str, Any]], list[str]]] = []
+        fresh: list[dict[str, Any]] = []
         for cand in candidates:
             visit = cand.visit
             order = orders.get(visit.order_id or -1)
@@ -664,7 +834,7 @@ class ClaimService:
                 kept.ordering_provider_id = order.ordering_provider_id if order else None
                 rebuilt.append(kept)
             number = kept.claim_number if kept is not None else claim_number(next(numbers))
-            claim = kept or Claim(
+            claim: dict[str, Any] = dict(
                 claim_number=number,
                 visit_id=visit.id,
                 patient_id=cand.patient.id,
@@ -683,7 +853,6 @@ class ClaimService:
                 rendering_provider_id=visit.rendering_provider_id
                 or (order.ordering_provider_id if order else None),
                 ordering_provider_id=order.ordering_provider_id if order else None,
-                total_charge=Decimal("0.00"),
                 findings=[],
             )
             dx = diagnoses.get(visit.order_id or -1, [])[:MAX_DIAGNOSES]
@@ -714,25 +883,37 @@ class ClaimService:
                     row["ndc"] = ndc
                     row["ndc_quantity"], row["ndc_unit"] = pricing.ndc(coded_line, ndc, given)
                 rows.append(row)
-            claim.total_charge = sum((row["charge"] for row in rows), Decimal("0.00"))
-            claim.prior_authorization_number = claim_level_authorization(
-                [auths.number(row["authorization_id"]) for row in rows]
+            total = sum((row["charge"] for row in rows), Decimal("0.00"))
+            authorization = claim_level_authorization([auths.number(row["authorization_id"]) for row in rows])
+            if kept is not None:
+                kept.total_charge = total
+                kept.prior_authorization_number = authorization
+                content.append((kept.id, rows, dx))
+            else:
+                fresh.append({**claim, "total_charge": total, "prior_authorization_number": authorization})
+                content.append((None, rows, dx))
+        if fresh:
+            # one multi-row INSERT ... RETURNING for thousands of claims, ids in the rows' order
+            table = Claim.__table__
+            new_ids = (
+                session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh)
+                .scalars()
+                .all()
             )
-            content.append((claim, rows, dx))
-            if kept is None:
-                session.add(claim)
-                created.append(claim)
+            ids = iter(new_ids)
+            content = [(cid if cid is not None else next(ids), rows, dx) for cid, rows, dx in content]
+            created = list(session.scalars(sa.select(Claim).where(Claim.id.in_(new_ids)).order_by(Claim.id)))
         session.flush()
-        line_rows = [{"claim_id": claim.id, **row} for claim, rows, _ in content for row in rows]
+        line_rows = [{"claim_id": claim_id, **row} for claim_id, rows, _ in content for row in rows]
         if line_rows:
-            session.execute(sa.insert(ClaimLine), line_rows)
+            session.execute(sa.insert(ClaimLine.__table__), line_rows)
         dx_rows = [
-            {"claim_id": claim.id, "sequence": i, "icd10_code": code}
-            for claim, _, dx in content
+            {"claim_id": claim_id, "sequence": i, "icd10_code": code}
+            for claim_id, _, dx in content
             for i, code in enumerate(dx, start=1)
         ]
         if dx_rows:
-            session.execute(sa.insert(ClaimDiagnosis), dx_rows)
+            session.execute(sa.insert(ClaimDiagnosis.__table__), dx_rows)
         events = [
             {
                 "claim_id": claim.id,
@@ -759,9 +940,7 @@ class ClaimService:
             for claim in created
         ]
         if events:
-            session.execute(sa.insert(ClaimStatusEvent), events)
-        for claim in created:
-            session.expire(claim, ["lines", "diagnoses", "history"])
+            session.execute(sa.insert(ClaimStatusEvent.__table__), events)
         return created + rebuilt
 
     def rebuild(self, actor: Actor, claim_ids: Sequence[int], today: date | None = None) -> ScrubSummary:
@@ -1035,7 +1214,7 @@ class ClaimService:
     ) -> ScrubSummary:
         """Scrub ``claim_ids`` (default: every draft, ready or rejected claim) and store the findings."""
         actor.require(Permission.CLAIM_EDIT)
-        with self._db.session() as session:
+        with collector_paused(), self._db.session() as session:
             today = today or clinic_today(session)
             stmt = sa.select(Claim).order_by(Claim.id)
             if claim_ids is None:
@@ -1313,7 +1492,7 @@ class _Pricing:
         drug = self.drugs.get(line.code)
         return drug.ndcs[0].ndc if drug is not None and len(drug.ndcs) == 1 else None
 
-    def ndc(self, line: CodedLine, ndc: str, admins: list[Administration]) -> tuple[Decimal, str]:
+    def ndc(self, line: CodedLine, ndc: str, admins: list[sa.Row[Any]]) -> tuple[Decimal, str]:
         """The NDC quantity and unit of a drug line; 0 when it cannot be worked out (the scrubber says so)."""
         drug = self.drugs.get(line.code)
         package = next((n for n in drug.ndcs if n.ndc == ndc), None) if drug else None
