@@ -78,7 +78,7 @@ from typing import Any
 from infusion_desk.billing import validation
 from infusion_desk.billing.authorizations import EXPIRING_DAYS
 from infusion_desk.billing.catalog import read_resource_text
-from infusion_desk.billing.claim_data import Address, ClaimData, ClaimLineData
+from infusion_desk.billing.claim_data import Address, BillingProvider, ClaimData, ClaimLineData, Provider
 from infusion_desk.billing.coding_input import CodingTables
 from infusion_desk.billing.findings import Finding, Level, error, plain, us_date, warning
 
@@ -513,7 +513,16 @@ def validate_patient_and_subscriber(claim: ClaimData, context: ScrubContext) -> 
 
 def validate_billing_provider(claim: ClaimData, context: ScrubContext) -> Iterator[Finding]:
     """The clinic as 2010AA: name, NPI, TIN, taxonomy, street address with a 9-digit ZIP (x12.md §2)."""
-    billing = claim.billing
+    return iter(_billing_provider_findings(claim.billing))
+
+
+@functools.lru_cache(maxsize=16)
+def _billing_provider_findings(billing: BillingProvider) -> tuple[Finding, ...]:
+    # every claim of a batch carries the same clinic: its checks run once, not 5,000 times
+    return tuple(_check_billing_provider(billing))
+
+
+def _check_billing_provider(billing: BillingProvider) -> Iterator[Finding]:
     if _blank(billing.name):
         yield error(
             "CLAIM_BILLING_NAME", "The clinic's name is missing. Enter it in Clinic settings.", "clinic"
@@ -1026,7 +1035,16 @@ def validate_charges(claim: ClaimData, context: ScrubContext) -> Iterator[Findin
 
 def validate_providers(claim: ClaimData, context: ScrubContext) -> Iterator[Finding]:
     """The rendering provider (2310B, box 24J) with a valid NPI; an ordering provider's NPI if given."""
-    rendering = claim.rendering
+    return iter(_provider_findings(claim.rendering, claim.ordering))
+
+
+@functools.lru_cache(maxsize=512)
+def _provider_findings(rendering: Provider | None, ordering: Provider | None) -> tuple[Finding, ...]:
+    # a clinic has a handful of providers: each pair is checked once per process
+    return tuple(_check_providers(rendering, ordering))
+
+
+def _check_providers(rendering: Provider | None, ordering: Provider | None) -> Iterator[Finding]:
     if rendering is None:
         yield error(
             "RENDERING_MISSING",
@@ -1039,7 +1057,6 @@ def validate_providers(claim: ClaimData, context: ScrubContext) -> Iterator[Find
         for finding in validation.check_npi(rendering.npi, f"Rendering provider {name}"):
             code = "RENDERING_NPI_MISSING" if finding.code == "REQUIRED" else "RENDERING_NPI"
             yield error(code, f"{finding.message} Correct it in the provider list.", "provider")
-    ordering = claim.ordering
     if ordering is not None:
         name = f"{ordering.name.first} {ordering.name.last}".strip() or "the ordering provider"
         for finding in validation.check_npi(ordering.npi, f"Ordering provider {name}"):

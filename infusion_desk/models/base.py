@@ -58,7 +58,8 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(int(value)) / self._factor).quantize(Decimal(1).scaleb(-self.scale))
+        # an integer scaled down is exact and already carries exactly ``scale`` places
+        return Decimal(int(value)).scaleb(-self.scale)
 
 
 def Money(scale: int = 2) -> ScaledDecimal:  # noqa: N802 - reads like a type in column specs

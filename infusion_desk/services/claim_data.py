@@ -8,7 +8,7 @@ numbers and control numbers are the claim's own, fixed when it was built.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -122,7 +122,7 @@ def payer_data(payer: Payer) -> PayerData:
     )
 
 
-def subscriber_data(policy: InsurancePolicy, patient: Patient) -> Subscriber:
+def subscriber_data(policy: InsurancePolicy | sa.Row[Any], patient: Patient | sa.Row[Any]) -> Subscriber:
     if policy.subscriber_relationship is SubscriberRelationship.SELF:
         return Subscriber(
             name=PersonName(patient.last_name, patient.first_name, patient.middle_name),
@@ -151,7 +151,7 @@ def subscriber_data(policy: InsurancePolicy, patient: Patient) -> Subscriber:
     )
 
 
-def patient_data(patient: Patient) -> PatientData:
+def patient_data(patient: Patient | sa.Row[Any]) -> PatientData:
     return PatientData(
         name=PersonName(patient.last_name, patient.first_name, patient.middle_name),
         birth_date=patient.birth_date,
@@ -200,17 +200,24 @@ def line_data(line: ClaimLine | sa.Row[Any], authorization: str | None) -> Claim
     )
 
 
-def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, ClaimData]:
-    """Every claim in ``claim_ids`` as the writers see it, in a fixed number of queries."""
+def claim_data_for(
+    session: Session, claim_ids: Iterable[int], loaded: Mapping[int, Claim] | None = None
+) -> dict[int, ClaimData]:
+    """Every claim in ``claim_ids`` as the writers see it, in a fixed number of queries.
+
+    ``loaded`` holds claims the caller already has in this session (they are not read again).
+    """
     ids = sorted(set(claim_ids))
     if not ids:
         return {}
     clinic = billing_provider(load_clinic(session))
-    claims: dict[int, Claim] = {}
+    claims: dict[int, Claim] = {i: loaded[i] for i in ids if i in loaded} if loaded else {}
     lines: dict[int, list[sa.Row[Any]]] = {}
     diagnoses: dict[int, list[str]] = {}
     for chunk in chunks(ids):
-        claims.update((c.id, c) for c in session.scalars(sa.select(Claim).where(Claim.id.in_(chunk))))
+        unread = [i for i in chunk if i not in claims]
+        if unread:
+            claims.update((c.id, c) for c in session.scalars(sa.select(Claim).where(Claim.id.in_(unread))))
         # plain rows, not entities: a 5,000-claim batch has some 17,000 lines to read twice
         for line in session.execute(
             sa.select(*_LINE_COLUMNS).where(ClaimLine.claim_id.in_(chunk)).order_by(ClaimLine.line_number)
@@ -225,16 +232,22 @@ def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, Clai
     missing = set(ids) - set(claims)
     if missing:
         raise NotFound(f"Claim {min(missing)} no longer exists.")
-    patients = _by_id(session, Patient, {c.patient_id for c in claims.values()})
-    policies = _by_id(session, InsurancePolicy, {c.policy_id for c in claims.values()})
+    patients = _rows_by_id(session, _PATIENT_COLUMNS, {c.patient_id for c in claims.values()})
+    policies = _rows_by_id(session, _POLICY_COLUMNS, {c.policy_id for c in claims.values()})
     payers = _by_id(session, Payer, {c.payer_id for c in claims.values()})
     provider_ids = {c.rendering_provider_id for c in claims.values()} | {
         c.ordering_provider_id for c in claims.values()
     }
     providers = _by_id(session, ProviderRow, {p for p in provider_ids if p is not None})
     auth_ids = {line.authorization_id for rows in lines.values() for line in rows if line.authorization_id}
-    auth_numbers = {a.id: a.number for a in _by_id(session, PriorAuthorization, auth_ids).values()}
+    auth_numbers = {
+        a.id: a.number
+        for a in _rows_by_id(session, (PriorAuthorization.id, PriorAuthorization.number), auth_ids).values()
+    }
     paid = _paid_at_visit(session, [c.visit_id for c in claims.values() if c.visit_id is not None])
+    # a handful of payers and providers serve thousands of claims: one record each, shared
+    payer_records = {payer_id: payer_data(payer) for payer_id, payer in payers.items()}
+    provider_records = {provider_id: provider_data(row) for provider_id, row in providers.items()}
     out: dict[int, ClaimData] = {}
     for claim_id, claim in claims.items():
         patient = patients[claim.patient_id]
@@ -258,15 +271,15 @@ def claim_data_for(session: Session, claim_ids: Iterable[int]) -> dict[int, Clai
             frequency_code=claim.frequency_code,
             place_of_service=claim.place_of_service,
             billing=clinic,
-            payer=payer_data(payer),
+            payer=payer_records[claim.payer_id],
             subscriber=subscriber_data(policy, patient),
             relationship_code=RELATIONSHIP_CODE[policy.subscriber_relationship],
             patient=patient_data(patient),
             filing_indicator=filing_indicator(policy.claim_filing_indicator, payer.payer_type) or "",
             diagnoses=tuple(diagnoses.get(claim_id, ())),
             lines=tuple(claim_lines),
-            rendering=provider_data(providers.get(claim.rendering_provider_id or -1)),
-            ordering=provider_data(providers.get(claim.ordering_provider_id or -1)),
+            rendering=provider_records.get(claim.rendering_provider_id or -1),
+            ordering=provider_records.get(claim.ordering_provider_id or -1),
             prior_authorization=claim.prior_authorization_number,
             payer_claim_control_number=(
                 _original_icn(session, claim) if claim.frequency_code in ("7", "8") else None
@@ -305,6 +318,50 @@ def _paid_at_visit(session: Session, visit_ids: Sequence[int]) -> dict[int, Deci
         ):
             paid[visit_id] = paid.get(visit_id, Decimal("0.00")) + (-amount if refund else amount)
     return {visit: amount for visit, amount in paid.items() if amount > 0}
+
+
+_PATIENT_COLUMNS = (
+    Patient.id,
+    Patient.mrn,
+    Patient.last_name,
+    Patient.first_name,
+    Patient.middle_name,
+    Patient.birth_date,
+    Patient.sex,
+    Patient.address1,
+    Patient.address2,
+    Patient.city,
+    Patient.state,
+    Patient.zip_code,
+    Patient.phone,
+)
+_POLICY_COLUMNS = (
+    InsurancePolicy.id,
+    InsurancePolicy.member_id,
+    InsurancePolicy.group_number,
+    InsurancePolicy.plan_name,
+    InsurancePolicy.subscriber_relationship,
+    InsurancePolicy.subscriber_last_name,
+    InsurancePolicy.subscriber_first_name,
+    InsurancePolicy.subscriber_birth_date,
+    InsurancePolicy.subscriber_sex,
+    InsurancePolicy.subscriber_address1,
+    InsurancePolicy.subscriber_city,
+    InsurancePolicy.subscriber_state,
+    InsurancePolicy.subscriber_zip_code,
+    InsurancePolicy.claim_filing_indicator,
+    InsurancePolicy.medicare_secondary_type,
+)
+"""What a claim reads of its patient and policy (plain rows: a batch reads thousands of each)."""
+
+
+def _rows_by_id(session: Session, columns: Sequence[Any], ids: Iterable[int]) -> dict[int, sa.Row[Any]]:
+    found: dict[int, sa.Row[Any]] = {}
+    key = columns[0]
+    for chunk in chunks(sorted(set(ids))):
+        for row in session.execute(sa.select(*columns).where(key.in_(chunk))):
+            found[row.id] = row
+    return found
 
 
 def _by_id(session: Session, model: type[T], ids: Iterable[int]) -> dict[int, T]:

@@ -511,7 +511,7 @@ def scrub_claims(
     ``data_out`` receives the claims as the scrub saw them, for a caller that writes them next.
     """
     by_id = {c.id: c for c in claims}
-    data = claim_data_for(session, by_id)
+    data = claim_data_for(session, by_id, by_id)
     if data_out is not None:
         data_out.update(data)
     helper = _ScrubData(session, by_id, today)
@@ -550,32 +550,31 @@ def scrub_claims(
                     "reason": reason,
                 }
             )
-        changes.append(
-            {
-                "b_id": claim_id,
-                "b_findings": [_finding_json(f) for f in findings],
-                "b_status": status,
-            }
-        )
-    # thousands of claims: one executemany each for the findings and the history, then the
-    # loaded claims take the stored values without being marked changed
+        stored = [_finding_json(f) for f in findings]
+        if stored != claim.findings or status is not claim.status:
+            changes.append({"b_id": claim_id, "b_findings": stored, "b_status": status})
+    # thousands of claims: one statement for the scrub time, one executemany for the claims
+    # whose findings or status changed, one for the history; the loaded claims then take the
+    # stored values without being marked changed
     session.flush()
     table = Claim.__table__
-    if not changes:
-        return results
-    session.execute(
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("b_id"))
-        .values(findings=sa.bindparam("b_findings"), status=sa.bindparam("b_status"), scrubbed_at=now),
-        changes,
-    )
+    for chunk in chunks(list(by_id)):
+        session.execute(sa.update(table).where(table.c.id.in_(chunk)).values(scrubbed_at=now))
+    if changes:
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(findings=sa.bindparam("b_findings"), status=sa.bindparam("b_status")),
+            changes,
+        )
     if events:
         session.execute(sa.insert(ClaimStatusEvent.__table__), events)
+    for claim in by_id.values():
+        set_committed_value(claim, "scrubbed_at", now)
     for change in changes:
         claim = by_id[change["b_id"]]
         set_committed_value(claim, "findings", change["b_findings"])
         set_committed_value(claim, "status", change["b_status"])
-        set_committed_value(claim, "scrubbed_at", now)
     for event in events:
         session.expire(by_id[event["claim_id"]], ["history"])
     return results
@@ -789,9 +788,13 @@ class ClaimService:
             .order_by(OrderDiagnosis.order_id, OrderDiagnosis.sequence)
         ):
             diagnoses.setdefault(order_id, []).append(code)
-        orders = {
-            o.id: o
-            for o in session.scalars(sa.select(PhysicianOrder).where(PhysicianOrder.id.in_(order_ids)))
+        orderer: dict[int, int | None] = {
+            order_id: provider_id
+            for order_id, provider_id in session.execute(
+                sa.select(PhysicianOrder.id, PhysicianOrder.ordering_provider_id).where(
+                    PhysicianOrder.id.in_(order_ids)
+                )
+            )
         }
         auths = _Authorizations(session, {c.patient.id for c in candidates})
         admin_ids = {  # doses and waste for NDC quantities: only drug lines need them
@@ -822,16 +825,14 @@ class ClaimService:
         fresh: list[dict[str, Any]] = []
         for cand in candidates:
             visit = cand.visit
-            order = orders.get(visit.order_id or -1)
+            ordering_provider_id = orderer.get(visit.order_id or -1)
             kept = existing.get(visit.id)
             if kept is not None:
                 session.execute(sa.delete(ClaimLine).where(ClaimLine.claim_id == kept.id))
                 session.execute(sa.delete(ClaimDiagnosis).where(ClaimDiagnosis.claim_id == kept.id))
                 session.expire(kept, ["lines", "diagnoses"])
-                kept.rendering_provider_id = visit.rendering_provider_id or (
-                    order.ordering_provider_id if order else None
-                )
-                kept.ordering_provider_id = order.ordering_provider_id if order else None
+                kept.rendering_provider_id = visit.rendering_provider_id or ordering_provider_id
+                kept.ordering_provider_id = ordering_provider_id
                 rebuilt.append(kept)
             number = kept.claim_number if kept is not None else claim_number(next(numbers))
             claim: dict[str, Any] = dict(
@@ -850,9 +851,8 @@ class ClaimService:
                 service_date_to=visit.date_of_service,
                 place_of_service=place_of_service,
                 billing_provider_npi=billing_npi,
-                rendering_provider_id=visit.rendering_provider_id
-                or (order.ordering_provider_id if order else None),
-                ordering_provider_id=order.ordering_provider_id if order else None,
+                rendering_provider_id=visit.rendering_provider_id or ordering_provider_id,
+                ordering_provider_id=ordering_provider_id,
                 findings=[],
             )
             dx = diagnoses.get(visit.order_id or -1, [])[:MAX_DIAGNOSES]
@@ -893,13 +893,16 @@ class ClaimService:
                 fresh.append({**claim, "total_charge": total, "prior_authorization_number": authorization})
                 content.append((None, rows, dx))
         if fresh:
-            # one multi-row INSERT ... RETURNING for thousands of claims, ids in the rows' order
+            # multi-row INSERT ... RETURNING for thousands of claims; each id is matched back by
+            # the claim's unique number (asking for the rows' order would cost one INSERT per claim)
             table = Claim.__table__
-            new_ids = (
-                session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), fresh)
-                .scalars()
-                .all()
-            )
+            id_of = {
+                number: claim_id
+                for claim_id, number in session.execute(
+                    sa.insert(table).returning(table.c.id, table.c.claim_number), fresh
+                )
+            }
+            new_ids = [id_of[row["claim_number"]] for row in fresh]
             ids = iter(new_ids)
             content = [(cid if cid is not None else next(ids), rows, dx) for cid, rows, dx in content]
             created = list(session.scalars(sa.select(Claim).where(Claim.id.in_(new_ids)).order_by(Claim.id)))
