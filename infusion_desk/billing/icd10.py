@@ -15,27 +15,38 @@
 Only billable codes (the leaves of the code set) are ever returned, in code order. A query
 is a code prefix (with or without the dot), words that must each start a word of the
 description (``"rheum arth"``, in any order, accents and apostrophes ignored), or both
-(``"M05 knee"``). The index is built once, on the first search, from the code set shipped
-with the installed ``simple_icd_10_cm`` release (about three seconds including the
-package's own loading); later searches answer in a few milliseconds. Building is guarded
-by a lock, so searches from several threads share one index.
+(``"M05 knee"``). The index is built once, on the first search (about a second); later
+searches answer in a few milliseconds. Building is guarded by a lock, so searches from
+several threads share one index.
+
+The code set itself is ``resources/icd10cm.tsv.gz``, the tabular list of the
+``simple-icd-10-cm`` release it was written from (``tools/make_icd10_table.py``; a test
+keeps the two equal). It loads in about a quarter of a second and 40 MB, where the
+package's own XML takes seconds and some 180 MB:
+
+    >>> codes = code_set()
+    >>> codes.is_billable("K5090"), codes.is_billable("K509"), codes.is_valid("K509")
+    (True, False, True)
+    >>> codes.billable_under("K509", 3)
+    ('K5090', 'K50911', 'K50912')
 """
 
 from __future__ import annotations
 
+import gzip
 import heapq
-import importlib
 import itertools
 import re
 import threading
 import unicodedata
-import warnings
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from types import ModuleType
+from importlib import resources
 
-__all__ = ["Diagnosis", "describe", "search", "warm_up"]
+__all__ = ["CodeSet", "Diagnosis", "code_set", "describe", "search", "warm_up"]
+
+TABLE = "icd10cm.tsv.gz"
 
 DEFAULT_LIMIT = 50
 
@@ -66,26 +77,73 @@ def _fold(text: str) -> str:
     return plain.casefold().replace("'", "").replace("\u2019", "")
 
 
-def _load_package() -> ModuleType:
-    # The package parses its XML when imported; its loader uses importlib.resources calls
-    # deprecated since Python 3.11 (see billing/validation.py, which imports it the same way).
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r"(read_text|open_text) is deprecated", category=DeprecationWarning
-        )
-        return importlib.import_module("simple_icd_10_cm")
+class CodeSet:
+    """Every ICD-10-CM category and code, whether it is billable, and its description."""
+
+    def __init__(self, rows: Iterable[tuple[str, bool, str]]) -> None:
+        self._billable: dict[str, bool] = {}
+        self._descriptions: dict[str, str] = {}
+        for code, billable, description in rows:
+            self._billable[code] = billable
+            self._descriptions[code] = description
+        self.codes: tuple[str, ...] = tuple(sorted(self._billable))
+        """Every code, categories too, in code order (without dots)."""
+
+    def is_valid(self, code: str) -> bool:
+        """Whether ``code`` (without its dot) is an ICD-10-CM category or code."""
+        return code in self._billable
+
+    def is_billable(self, code: str) -> bool:
+        """Whether ``code`` (without its dot) is a billable code, a leaf of the tabular list."""
+        return self._billable.get(code, False)
+
+    def description(self, code: str) -> str | None:
+        return self._descriptions.get(code)
+
+    def billable_under(self, category: str, limit: int) -> tuple[str, ...]:
+        """The first ``limit`` billable codes under ``category``, in code order."""
+        found: list[str] = []
+        for code in itertools.islice(self.codes, bisect_left(self.codes, category), None):
+            if not code.startswith(category) or len(found) >= limit:
+                break
+            if code != category and self._billable[code]:
+                found.append(code)
+        return tuple(found)
+
+
+_code_set: CodeSet | None = None
+_code_set_lock = threading.Lock()
+
+
+def code_set() -> CodeSet:
+    """The shipped ICD-10-CM code set, read once per process (thread-safe)."""
+    global _code_set
+    if _code_set is None:
+        with _code_set_lock:
+            if _code_set is None:
+                _code_set = CodeSet(_read_table())
+    return _code_set
+
+
+def _read_table() -> Iterator[tuple[str, bool, str]]:
+    with (
+        resources.files("infusion_desk.resources").joinpath(TABLE).open("rb") as raw,
+        gzip.open(raw, "rt", encoding="utf-8") as lines,
+    ):
+        for line in lines:
+            if not line.startswith("#"):
+                code, billable, description = line.rstrip("\n").split("\t", 2)
+                yield code, billable == "1", description
 
 
 class _Index:
     """Billable codes in code order, and for every description word the codes using it."""
 
     def __init__(self) -> None:
-        icd = _load_package()
-        codes: list[str] = sorted(
-            code for code in icd.get_all_codes(False) if _CODE_SHAPE.fullmatch(code) and icd.is_leaf(code)
-        )
+        icd = code_set()
+        codes = [code for code in icd.codes if icd.is_billable(code)]
         self.codes = codes
-        self.descriptions: list[str] = [icd.get_description(code) for code in codes]
+        self.descriptions: list[str] = [icd.description(code) or "" for code in codes]
         self.position = {code: i for i, code in enumerate(codes)}
         postings: dict[str, list[int]] = {}
         # Each description's words as " w1 w2 ...": a word prefix q matches where " q" occurs.

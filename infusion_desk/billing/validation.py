@@ -21,21 +21,18 @@ each finding's ``subject`` is the field name the caller passed in. Surrounding w
 letter case are forgiven; the ``normalize_*`` helpers give the form to store, and
 :func:`normalize_ndc` raises ``ValueError`` on input it cannot read.
 
-ICD-10-CM codes are looked up in the code set shipped with the installed ``simple_icd_10_cm``
-release, one code set for every date of service. It is loaded on the first ICD-10 check
-(about two seconds), not at import.
+ICD-10-CM codes are looked up in the code set the application ships
+(:func:`infusion_desk.billing.icd10.code_set`), one code set for every date of service. It is
+read on the first ICD-10 check (a quarter of a second), not at import.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
-import warnings
 from collections.abc import Sequence
 from datetime import date
-from types import ModuleType
 
+from infusion_desk.billing import icd10
 from infusion_desk.billing.findings import Finding, error
 
 __all__ = [
@@ -75,7 +72,7 @@ USPS_STATE_CODES = frozenset(
 _NINE_DIGITS = re.compile(r"\d{9}")
 _TEN_DIGITS = re.compile(r"\d{10}")
 # Letter, then two letters or digits, then up to four more: digits-only chapter numbers and
-# "A00-A09" block ranges, which simple_icd_10_cm also knows, never match. The second
+# "A00-A09" block ranges, which the tabular list also has, never match. The second
 # character may be a letter since FY2026 added category QA0.
 _ICD10_SHAPE = re.compile(r"[A-Z][0-9A-Z]{2,6}")
 # CPT: 5 digits (Category I) or 4 digits and F, T or U (Category II, III, PLA);
@@ -169,18 +166,6 @@ def is_valid_npi(npi: str) -> bool:
 # --- ICD-10-CM --------------------------------------------------------------------------
 
 
-@functools.cache
-def _icd10_cm() -> ModuleType:
-    # simple_icd_10_cm parses its XML when imported, so the import waits for the first check.
-    # Its loader uses importlib.resources calls deprecated since Python 3.11; that warning is
-    # about the package, not about anything our users or callers can change.
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r"(read_text|open_text) is deprecated", category=DeprecationWarning
-        )
-        return importlib.import_module("simple_icd_10_cm")
-
-
 def normalize_icd10(code: str) -> str:
     """Return ``code`` stripped, upper-cased and without its dot: ``"k50.90"`` -> ``"K5090"``."""
     return code.strip().upper().replace(".", "")
@@ -197,8 +182,8 @@ def check_icd10(code: str, field: str = "diagnosis") -> tuple[Finding, ...]:
     if _blank(code):
         return _required(field, "ICD-10-CM diagnosis code, for example K50.90")
     bare = normalize_icd10(code)
-    icd = _icd10_cm()
-    if not _ICD10_SHAPE.fullmatch(bare) or not icd.is_valid_item(bare):
+    icd = icd10.code_set()
+    if not _ICD10_SHAPE.fullmatch(bare) or not icd.is_valid(bare):
         return (
             error(
                 "ICD10_UNKNOWN",
@@ -207,14 +192,13 @@ def check_icd10(code: str, field: str = "diagnosis") -> tuple[Finding, ...]:
                 field,
             ),
         )
-    if not icd.is_leaf(bare):
+    if not icd.is_billable(bare):
         shown = format_icd10(bare)
-        descendants: list[str] = icd.get_descendants(bare)
-        billable = [c for c in descendants if icd.is_leaf(c)][:3]
+        billable = [format_icd10(c) for c in icd.billable_under(bare, 3)]
         return (
             error(
                 "ICD10_NOT_BILLABLE",
-                f"{field}: {shown} ({icd.get_description(bare)}) is a category, not a billable code. "
+                f"{field}: {shown} ({icd.description(bare)}) is a category, not a billable code. "
                 f"Pick a more specific code such as {_join_or(billable)}.",
                 field,
             ),

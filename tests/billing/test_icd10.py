@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -79,3 +81,29 @@ def test_threads_share_one_index() -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 4 and all(r == results[0] for r in results)
+
+
+def test_the_shipped_table_is_the_installed_simple_icd_10_cm_release() -> None:
+    # The package is the source (tools/make_icd10_table.py writes the table from it); after an
+    # upgrade to a new fiscal year's release this fails until the table is written again.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd
+    shipped = icd10.code_set()
+    expected = {
+        code for code in icd.get_all_codes(False) if re.fullmatch(r"[A-Z][0-9A-Z]{2,6}", code)
+    }
+    assert set(shipped.codes) == expected
+    for code in expected:
+        assert shipped.is_billable(code) == icd.is_leaf(code), code
+        assert shipped.description(code) == icd.get_description(code), code
+
+
+def test_a_category_lists_its_first_billable_codes_in_code_order() -> None:
+    codes = icd10.code_set()
+    # ICD-10-CM FY2026: K50.9 Crohn's disease, unspecified: K50.90, then K50.91- (a category) and its codes
+    assert codes.billable_under("K509", 3) == ("K5090", "K50911", "K50912")
+    assert codes.billable_under("K5090", 3) == ()  # a billable code has nothing under it
+    assert codes.billable_under("ZZZ", 3) == ()
+    assert codes.is_valid("K50") and not codes.is_billable("K50")
+    assert not codes.is_valid("K50.90")  # codes are kept without their dot

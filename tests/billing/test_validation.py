@@ -50,11 +50,22 @@ def test_module_docstring_example_holds() -> None:
 def test_import_loads_neither_the_icd10_tables_nor_sqlalchemy_nor_qt() -> None:
     # A fresh interpreter: this test process has SQLAlchemy loaded by conftest already.
     probe = (
-        "import sys, infusion_desk.billing.validation; "
-        "print(sorted(m for m in ('simple_icd_10_cm', 'sqlalchemy', 'PySide6') if m in sys.modules))"
+        "import sys, infusion_desk.billing.validation, infusion_desk.billing.icd10 as icd; "
+        "print(sorted(m for m in ('simple_icd_10_cm', 'sqlalchemy', 'PySide6') if m in sys.modules), "
+        "icd._code_set is None)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "[] True"
+
+
+def test_checking_a_code_never_loads_the_simple_icd_10_cm_package() -> None:
+    # the package costs seconds and ~180 MB; the application reads its own shipped table
+    probe = (
+        "import sys; from infusion_desk.billing.validation import check_icd10; "
+        "print(check_icd10('K50.90') == (), 'simple_icd_10_cm' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True False"
 
 
 # --- NPI --------------------------------------------------------------------------------

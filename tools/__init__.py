@@ -1,0 +1,1 @@
+"""Developer tools: scripts that regenerate the reference data in resources/."""
