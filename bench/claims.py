@@ -15,7 +15,12 @@ in the same run: the goal is to produce the file faster than it can be checked.
 from __future__ import annotations
 
 import io
+import json
+import os
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +29,7 @@ from bench.dataset import CACHE, TODAY
 
 CLAIMS = 5_000
 FORMS = 500
+ROUNDS = int(os.environ.get("BENCH_CLAIM_ROUNDS", "3"))
 
 
 def _database(source: Path) -> Path:
@@ -98,18 +104,17 @@ def _pyx12_seconds(text: str) -> float:
     return time.perf_counter() - start
 
 
-def bench_claims(clinic: Path) -> dict[str, float]:
+def _round(db_path: Path) -> dict[str, float]:
+    """One cold build-and-export, as a biller's first of the day in a freshly opened app."""
     import sqlalchemy as sa
 
-    from infusion_desk.billing.cms1500 import render_cms1500
     from infusion_desk.models import ClearinghouseProfile
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
     from infusion_desk.services.batches import BatchService
     from infusion_desk.services.claims import ClaimService
 
-    db_path = _database(clinic)
-    visit_ids = _code(db_path, CLAIMS)
+    visit_ids = [int(v) for v in (db_path.with_suffix(".visits").read_text().split())]
     services, _ = Services.open(f"sqlite:///{db_path}")
     out = Path(tempfile.mkdtemp(prefix="bench-claims-"))
     try:
@@ -122,28 +127,77 @@ def bench_claims(clinic: Path) -> dict[str, float]:
         summary = BatchService(services.db).export(actor, out_dir=out, today=TODAY)
         total_s = time.perf_counter() - start
         text = summary.files[0].path.read_text(encoding="ascii")
-        pyx12_s = _pyx12_seconds(text)
-        exported = sum(f.claims for f in summary.files)
-        forms = ClaimService(services.db).claim_data(actor, list(built.claim_ids[:FORMS]))
+    finally:
+        services.close()
+        shutil.rmtree(out, ignore_errors=True)
+    return {
+        "claims": float(len(built.claim_ids)),
+        "exported": float(sum(f.claims for f in summary.files)),
+        "build_s": build_s,
+        "total_s": total_s,
+        "pyx12_s": _pyx12_seconds(text),
+    }
+
+
+def _forms(db_path: Path) -> dict[str, float]:
+    import sqlalchemy as sa
+
+    from infusion_desk.billing.cms1500 import render_cms1500
+    from infusion_desk.models import Claim
+    from infusion_desk.services.app import Services
+    from infusion_desk.services.claims import ClaimService
+
+    services, _ = Services.open(f"sqlite:///{db_path}")
+    try:
+        actor = services.auth.sign_in("biller", "demo")
+        with services.db.session() as session:
+            ids = list(session.scalars(sa.select(Claim.id).order_by(Claim.id).limit(FORMS)))
+        forms = ClaimService(services.db).claim_data(actor, ids)
         start = time.perf_counter()
         pdf = render_cms1500(forms)
         pdf_s = time.perf_counter() - start
     finally:
         services.close()
-        shutil.rmtree(out, ignore_errors=True)
-        db_path.unlink(missing_ok=True)
+    return {"forms": float(len(forms)), "pdf_s": pdf_s, "pdf_mb": len(pdf) / 1_048_576}
+
+
+def bench_claims(clinic: Path) -> dict[str, float]:
+    """Three cold rounds, each in a new process on a fresh copy of the coded clinic."""
+    coded = _database(clinic)
+    visit_ids = _code(coded, CLAIMS)
+    work = coded.with_name(coded.stem + "-round.sqlite3")
+    rounds: list[dict[str, float]] = []
+    try:
+        for _ in range(ROUNDS):
+            shutil.copyfile(coded, work)
+            work.with_suffix(".visits").write_text(" ".join(map(str, visit_ids)))
+            os.sync()  # the copy's writes must not land on the clock of the round
+            rounds.append(_subprocess("round", work))
+        forms = _subprocess("forms", work)
+    finally:
+        for path in (coded, work, work.with_suffix(".visits")):
+            path.unlink(missing_ok=True)
+    total = statistics.median(r["total_s"] for r in rounds)
+    pyx12 = statistics.median(r["pyx12_s"] for r in rounds)
     return {
-        "claims": float(len(built.claim_ids)),
-        "exported": float(exported),
-        "ready": float(built.ready),
-        "build_s": build_s,
-        "total_s": total_s,
-        "pyx12_s": pyx12_s,
-        "ratio": total_s / pyx12_s,
-        "forms": float(len(forms)),
-        "pdf_s": pdf_s,
-        "pdf_mb": len(pdf) / 1_048_576,
+        **rounds[0],
+        "build_s": statistics.median(r["build_s"] for r in rounds),
+        "total_s": total,
+        "best_s": min(r["total_s"] for r in rounds),
+        "worst_s": max(r["total_s"] for r in rounds),
+        "pyx12_s": pyx12,
+        "ratio": total / pyx12,
+        **forms,
     }
+
+
+def _subprocess(kind: str, db_path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.claims", kind, str(db_path)],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
 
 
 def report(figures: dict[str, float]) -> str:
@@ -151,12 +205,25 @@ def report(figures: dict[str, float]) -> str:
 
 | Figure | Measured | Baseline (same run) | Ratio | Goal |
 |---|---|---|---|---|
-| Build, scrub and export {figures['claims']:,.0f} claims into one 837P ({figures['exported']:,.0f} exported) | **{figures['total_s']:.2f} s** (building and scrubbing {figures['build_s']:.2f} s) | pyx12 validating that file: {figures['pyx12_s']:.2f} s | **{figures['ratio']:.2f}** | < 5 s, ratio < 1 |
+| Build, scrub and export {figures['claims']:,.0f} claims into one 837P ({figures['exported']:,.0f} exported), median of {ROUNDS} cold runs | **{figures['total_s']:.2f} s** (runs {figures['best_s']:.2f}–{figures['worst_s']:.2f} s; building and scrubbing {figures['build_s']:.2f} s) | pyx12 validating that file: {figures['pyx12_s']:.2f} s | **{figures['ratio']:.2f}** | < 5 s, ratio < 1 |
 | CMS-1500 PDF for {figures['forms']:,.0f} claims | **{figures['pdf_s']:.2f} s** ({figures['pdf_mb']:.1f} MB) | | | < 15 s |
 
 The claims are built from the {CLAIMS:,} most recently signed visits of the benchmark clinic,
 coded beforehand the way a coder's review leaves them; building includes the lines, charges,
 NDC quantities, authorization numbers, history and the scrub of every claim, and the export
 scrubs them again, renders the 837P and writes it atomically. Claims the scrubber holds back
-(missing data the demo leaves out on purpose) are built but not exported. pyx12 is the
-independent validator the tests run on every 837P."""
+(missing data the demo leaves out on purpose) are built but not exported. Each run is a new
+process on a fresh copy of the clinic, as a biller's first build of the day after opening
+the application: the ICD-10-CM code set, the edit tables and SQLAlchemy's statement cache
+are loaded on the clock. pyx12 is the independent validator the tests run on every 837P;
+it validates each run's file in the same process, and the ratio compares the medians."""
+
+
+def main() -> int:
+    kind, path = sys.argv[1], Path(sys.argv[2])
+    print(json.dumps(_round(path) if kind == "round" else _forms(path)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
