@@ -32,6 +32,7 @@ from infusion_desk.services.batches import mark_submitted
 from infusion_desk.services.claim_data import chunks
 from infusion_desk.services.claims import record_transition
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.services.inbound import read_inbound_file
 
 KIND = "ACK"
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -108,28 +109,7 @@ class AcknowledgementService:
 
     def import_file(self, actor: Actor, path: Path) -> ImportResult:
         actor.require(Permission.BATCH_EXPORT)
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise ValidationFailed(
-                    [
-                        error(
-                            "TOO_LARGE",
-                            f"{path.name} is {size // 1_048_576} MB; an acknowledgement file is "
-                            "never that big. Check you chose the right file.",
-                            "file",
-                        )
-                    ]
-                )
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ValidationFailed(
-                [error("UNREADABLE", f"Cannot read {path}: {exc.strerror}.", "file")]
-            ) from exc
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
+        text = read_inbound_file(path, MAX_FILE_BYTES, "an acknowledgement file")
         return self.import_text(actor, text, path.name)
 
     def import_text(self, actor: Actor, text: str, file_name: str) -> ImportResult:
