@@ -1,0 +1,564 @@
+"""Posting a payer's 835 remittance: every payment lands on the right claim and line, once.
+
+One file posts as one transaction, in this order of checks, so a bad file changes nothing:
+
+1. the file must read as X12 (a damaged file is refused with the segment that is wrong);
+2. a file already imported (same content) posts nothing and says so;
+3. every payment in it must balance (line, claim and payment totals, see
+   :func:`infusion_desk.billing.remittance.balance_problems`), or the user is told where it
+   does not and nothing is posted;
+4. a payment whose trace number (TRN02) with that payer's identifier was posted before is
+   skipped and reported, never posted twice.
+
+Each CLP finds our claim by its number (CLP01 is our CLM01) and each SVC our line by its line
+control number (REF*6R), falling back to the code the payer says we billed (SVC06), the
+modifiers (a dropped JW or JZ does not matter) and the date. What finds no claim or no line
+is kept with the reason, for review: nothing is dropped. The claim takes the payer's claim
+number (CLP07, for replacements and secondary claims) and its status follows the answer:
+paid, partially paid (some lines paid nothing) or denied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from infusion_desk.billing import denials
+from infusion_desk.billing import remittance as rm
+from infusion_desk.billing.findings import error
+from infusion_desk.billing.x12.remit835 import read_835
+from infusion_desk.billing.x12.syntax import X12Error
+from infusion_desk.models import (
+    Adjustment,
+    Claim,
+    ClaimLine,
+    DenialWorkItem,
+    InboundFile,
+    Payer,
+    ProviderAdjustment,
+    Remittance,
+    RemittanceClaim,
+    RemittanceLine,
+)
+from infusion_desk.models.base import utcnow
+from infusion_desk.models.db import Database
+from infusion_desk.models.enums import AdjustmentGroup, ClaimStatus, DenialCategory, WorkItemStatus
+from infusion_desk.services import audit
+from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.claims import record_transition
+from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.services.inbound import read_inbound_file
+
+KIND = "835"
+MAX_FILE_BYTES = 200 * 1_048_576
+WASTE_MODIFIERS = frozenset({"JW", "JZ"})
+PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})
+"""CLP02 codes of a claim the payer processed (as primary, secondary or tertiary, maybe forwarded)."""
+DENIED = "4"
+
+
+@dataclass
+class PostingResult:
+    """What one 835 file did: the user reads it after the import, the CLI prints it."""
+
+    file_name: str
+    already_imported: bool = False
+    payments: int = 0
+    claims_posted: list[str] = field(default_factory=list)
+    paid: Decimal = Decimal("0.00")
+    patient_responsibility: Decimal = Decimal("0.00")
+    provider_adjustments: Decimal = Decimal("0.00")
+    reversals: list[str] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)
+    partially_paid: list[str] = field(default_factory=list)
+    denials_opened: int = 0
+    """Denial work items opened (one per denial adjustment of a line or claim)."""
+    denied_amount: Decimal = Decimal("0.00")
+    review: list[str] = field(default_factory=list)
+    """What could not be matched or applied, with the reason: the review queue's new items."""
+    already_posted: list[str] = field(default_factory=list)
+    """Payments (trace numbers) posted by an earlier file: skipped."""
+
+    def text(self) -> str:
+        if self.already_imported:
+            return f"{self.file_name}: already imported; nothing was posted again."
+        lines = [
+            f"{self.file_name}: {self.payments} payment(s), {len(self.claims_posted)} claim(s) posted, "
+            f"paid ${self.paid:,.2f}, patient responsibility ${self.patient_responsibility:,.2f}"
+        ]
+        if self.provider_adjustments:
+            lines.append(f"  provider-level adjustments (PLB): ${self.provider_adjustments:,.2f}")
+        if self.partially_paid:
+            lines.append(f"  partially paid: {', '.join(self.partially_paid)}")
+        if self.denied:
+            lines.append(f"  denied: {', '.join(self.denied)}")
+        if self.denials_opened:
+            lines.append(
+                f"  {self.denials_opened} denial(s) to work, ${self.denied_amount:,.2f} at stake "
+                "(see the denial work queue)"
+            )
+        if self.reversals:
+            lines.append(f"  payments reversed by the payer: {', '.join(self.reversals)}")
+        for trace in self.already_posted:
+            lines.append(f"  payment {trace} was posted before; skipped")
+        for item in self.review:
+            lines.append(f"  TO REVIEW: {item}")
+        return "\n".join(lines)
+
+
+class RemittanceService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def import_file(self, actor: Actor, path: Path) -> PostingResult:
+        """Read and post one 835 file (see the module docstring for the order of checks)."""
+        actor.require(Permission.REMITTANCE_POST)
+        text = read_inbound_file(path, MAX_FILE_BYTES, "a remittance (835) file")
+        return self.import_text(actor, text, path.name)
+
+    def remittances(self, actor: Actor, limit: int = 500) -> list[RemittanceRow]:
+        """Posted payments, newest first, with how many of their claims wait for review."""
+        actor.require(Permission.REMITTANCE_POST)
+        with self._db.session() as session:
+            return remittance_rows(session, limit)
+
+    def review_items(self, actor: Actor) -> list[ReviewItem]:
+        """Every payment or paid line the import could not match, newest first."""
+        actor.require(Permission.REMITTANCE_POST)
+        with self._db.session() as session:
+            return _review_reasons(session)
+
+    def import_text(self, actor: Actor, text: str, file_name: str) -> PostingResult:
+        actor.require(Permission.REMITTANCE_POST)
+        result = PostingResult(file_name)
+        try:
+            remittances = read_835(text)
+        except X12Error as exc:
+            raise ValidationFailed(
+                [
+                    error(
+                        "X12",
+                        f"{file_name} is not a readable 835 remittance: {exc}. Nothing was posted; "
+                        "download the file again from the clearinghouse or the payer's portal.",
+                        "file",
+                    )
+                ]
+            ) from exc
+        problems = [problem for r in remittances for problem in rm.balance_problems(r)]
+        if problems:
+            shown = problems[:10] + ([f"... and {len(problems) - 10} more."] if len(problems) > 10 else [])
+            raise ValidationFailed(
+                [
+                    error(
+                        "UNBALANCED",
+                        f"{file_name} does not balance, so nothing was posted. " + " ".join(shown)
+                        + " Ask the payer or clearinghouse for a corrected file.",
+                        "file",
+                    )
+                ]
+            )
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self._db.session() as session:
+            if session.scalar(
+                sa.select(InboundFile.id).where(InboundFile.kind == KIND, InboundFile.sha256 == digest)
+            ):
+                result.already_imported = True
+                return result
+            inbound = InboundFile(
+                kind=KIND, file_name=file_name[:200], sha256=digest, content=text, received_at=utcnow()
+            )
+            session.add(inbound)
+            session.flush()
+            payers = {p.payer_id: p.id for p in session.scalars(sa.select(Payer))}
+            for remittance in remittances:
+                _post(session, actor, inbound.id, remittance, payers, result)
+            inbound.processed_at = utcnow()
+            audit.record(
+                session,
+                actor,
+                "post_remittance",
+                "inbound_file",
+                inbound.id,
+                detail={
+                    "file": file_name,
+                    "payments": result.payments,
+                    "claims": len(result.claims_posted),
+                    "paid": str(result.paid),
+                    "review": len(result.review),
+                },
+            )
+        return result
+
+
+def _post(
+    session: Session,
+    actor: Actor,
+    inbound_id: int,
+    remittance: rm.Remittance,
+    payers: dict[str, int],
+    result: PostingResult,
+) -> None:
+    trace = f"{remittance.trace_number} ({remittance.payer_name or remittance.payer_identifier})"
+    if session.scalar(
+        sa.select(Remittance.id).where(
+            Remittance.trace_number == remittance.trace_number,
+            Remittance.payer_identifier == remittance.payer_identifier,
+        )
+    ):
+        result.already_posted.append(trace)
+        return
+    numbers = [c.patient_control_number.strip() for c in remittance.claims]
+    claims: dict[str, Claim] = {}
+    for chunk in [numbers[i : i + 900] for i in range(0, len(numbers), 900)]:
+        found = session.scalars(sa.select(Claim).where(Claim.claim_number.in_(chunk)))
+        claims.update((c.claim_number, c) for c in found)
+    payer_id = payers.get(remittance.payer_id or "") or _common_payer(claims.values())
+    row = Remittance(
+        payer_id=payer_id,
+        inbound_file_id=inbound_id,
+        payer_identifier=remittance.payer_identifier,
+        trace_number=remittance.trace_number,
+        payment_method=remittance.payment_method[:3],
+        payment_date=remittance.payment_date,
+        total_paid=remittance.total_paid,
+        posted_at=utcnow(),
+        posted_by_id=actor.user_id,
+    )
+    session.add(row)
+    session.flush()
+    result.payments += 1
+    for plb in remittance.provider_adjustments:
+        session.add(
+            ProviderAdjustment(
+                remittance_id=row.id, reason_code=plb.reason[:2], reference=plb.reference, amount=plb.amount
+            )
+        )
+        result.provider_adjustments += plb.amount
+    for payment in remittance.claims:
+        _post_claim(session, actor, row, payment, claims.get(payment.patient_control_number.strip()), result)
+
+
+def _common_payer(claims: Iterable[Claim]) -> int | None:
+    ids = {c.payer_id for c in claims}
+    return ids.pop() if len(ids) == 1 else None
+
+
+def _post_claim(
+    session: Session,
+    actor: Actor,
+    remittance: Remittance,
+    payment: rm.ClaimPayment,
+    claim: Claim | None,
+    result: PostingResult,
+) -> None:
+    number = payment.patient_control_number.strip()
+    remit_claim = RemittanceClaim(
+        remittance_id=remittance.id,
+        claim_id=claim.id if claim is not None else None,
+        patient_control_number=number[:38],
+        status_code=payment.status_code,
+        total_charge=payment.total_charge,
+        paid=payment.paid,
+        patient_responsibility=payment.patient_responsibility,
+        payer_claim_control_number=payment.payer_claim_control_number,
+        unmatched_reason=None
+        if claim is not None
+        else f"No claim numbered {number} (patient {payment.patient_last_name}, "
+        f"{payment.patient_first_name}): find the claim and post this payment to it by hand.",
+    )
+    session.add(remit_claim)
+    session.flush()
+    for cas in payment.adjustments:
+        session.add(_adjustment(remit_claim.id, None, cas))
+    if claim is None:
+        result.review.append(remit_claim.unmatched_reason or number)
+        for line in payment.lines:
+            _store_line(session, remit_claim.id, None, line)
+        return
+    lines = list(session.scalars(sa.select(ClaimLine).where(ClaimLine.claim_id == claim.id)))
+    unmatched_lines = list(lines)
+    line_results: list[tuple[rm.ServicePayment, ClaimLine | None, RemittanceLine]] = []
+    for service in payment.lines:
+        target = _match_line(service, unmatched_lines)
+        if target is not None:
+            unmatched_lines.remove(target)
+        else:
+            result.review.append(
+                f"Claim {number}: the payer's line {service.code} "
+                f"({service.service_date.isoformat() if service.service_date else 'no date'}, paid "
+                f"${service.paid:,.2f}) matches none of the claim's lines; post it by hand."
+            )
+        stored = _store_line(session, remit_claim.id, target, service)
+        line_results.append((service, target, stored))
+    if payment.payer_claim_control_number and payment.status_code != rm.REVERSAL:
+        claim.payer_claim_control_number = payment.payer_claim_control_number
+    result.claims_posted.append(number)
+    result.paid += payment.paid
+    result.patient_responsibility += payment.patient_responsibility
+    if payment.status_code == rm.REVERSAL:
+        # the payer takes its payment back; the corrected payment normally follows in the same
+        # file and sets the status, so the claim keeps its own until then
+        result.reversals.append(number)
+        return
+    _open_denials(session, claim, remittance.payment_date, payment, line_results, result)
+    target_status = _status_after(payment)
+    if target_status is None:
+        result.review.append(
+            f"Claim {number}: the payer answered with claim status {payment.status_code} "
+            "(not processed for payment here); nothing changes on the claim."
+        )
+        return
+    _move(session, actor, claim, target_status, payment, result)
+
+
+def _open_denials(
+    session: Session,
+    claim: Claim,
+    decided_on: date,
+    payment: rm.ClaimPayment,
+    lines: Sequence[tuple[rm.ServicePayment, ClaimLine | None, RemittanceLine]],
+    result: PostingResult,
+) -> None:
+    """A work item for every denial adjustment (never for contractual or patient amounts).
+
+    Each item keeps the reason in plain words (from the CARC/RARC tables), the amount at
+    stake and the appeal deadline counted from the remittance date; nothing is written off.
+    """
+    payer = session.get(Payer, claim.payer_id)
+    payer_type = payer.payer_type.value if payer is not None else "commercial"
+    deadline = denials.appeal_deadline(decided_on, payer_type)
+    found: list[tuple[int | None, int | None, rm.CasAdjustment, tuple[str, ...]]] = [
+        (None, None, cas, payment.remark_codes) for cas in payment.adjustments
+    ]
+    for service, target, stored in lines:
+        found.extend(
+            (target.id if target is not None else None, stored.id, cas, service.remark_codes)
+            for cas in service.adjustments
+        )
+    for line_id, remit_line_id, cas, remarks in found:
+        if cas.amount <= 0 or not denials.is_denial(cas.group, cas.reason):
+            continue
+        reason = denials.explain(cas.group, cas.reason, remarks)
+        session.add(
+            DenialWorkItem(
+                claim_id=claim.id,
+                claim_line_id=line_id,
+                remittance_line_id=remit_line_id,
+                group_code=AdjustmentGroup(cas.group if cas.group in AdjustmentGroup.__members__ else "OA"),
+                reason_code=cas.reason[:5],
+                remark_codes=list(remarks),
+                category=DenialCategory(reason.category),
+                amount=cas.amount,
+                appeal_deadline=deadline,
+                status=WorkItemStatus.OPEN,
+            )
+        )
+        result.denials_opened += 1
+        result.denied_amount += cas.amount
+
+
+def _match_line(service: rm.ServicePayment, candidates: list[ClaimLine]) -> ClaimLine | None:
+    if service.line_control_number:
+        for line in candidates:
+            if line.line_control_number == service.line_control_number.strip():
+                return line
+    code = service.original_code or service.code
+    modifiers = set(service.original_modifiers if service.original_code else service.modifiers)
+    for line in candidates:
+        if (
+            line.code == code
+            and set(line.modifiers or ()) - WASTE_MODIFIERS == modifiers - WASTE_MODIFIERS
+            and (service.service_date is None or line.service_date == service.service_date)
+        ):
+            return line
+    return None
+
+
+def _store_line(
+    session: Session, remit_claim_id: int, line: ClaimLine | None, service: rm.ServicePayment
+) -> RemittanceLine:
+    row = RemittanceLine(
+        remittance_claim_id=remit_claim_id,
+        claim_line_id=line.id if line is not None else None,
+        code=service.code,
+        modifiers=list(service.modifiers),
+        service_date=service.service_date,
+        charge=service.charge,
+        paid=service.paid,
+        allowed=service.allowed,
+        units_paid=service.units_paid,
+        line_control_number=service.line_control_number,
+        remark_codes=list(service.remark_codes),
+    )
+    session.add(row)
+    session.flush()
+    for cas in service.adjustments:
+        session.add(_adjustment(remit_claim_id, row.id, cas))
+    return row
+
+
+def _adjustment(remit_claim_id: int, remit_line_id: int | None, cas: rm.CasAdjustment) -> Adjustment:
+    group = cas.group if cas.group in AdjustmentGroup.__members__ else "OA"
+    return Adjustment(
+        remittance_claim_id=remit_claim_id,
+        remittance_line_id=remit_line_id,
+        group_code=AdjustmentGroup(group),
+        reason_code=cas.reason[:5],
+        amount=cas.amount,
+        quantity=cas.quantity,
+    )
+
+
+def _status_after(payment: rm.ClaimPayment) -> ClaimStatus | None:
+    if payment.status_code == DENIED:
+        return ClaimStatus.DENIED
+    if payment.status_code not in PROCESSED:
+        return None
+    if payment.paid <= 0 and payment.patient_responsibility <= 0:
+        return ClaimStatus.DENIED
+    unpaid = [
+        line
+        for line in payment.lines
+        if line.paid <= 0 and not any(a.group == "PR" for a in line.adjustments)
+    ]
+    return ClaimStatus.PARTIALLY_PAID if unpaid else ClaimStatus.PAID
+
+
+def _move(
+    session: Session,
+    actor: Actor,
+    claim: Claim,
+    target: ClaimStatus,
+    payment: rm.ClaimPayment,
+    result: PostingResult,
+) -> None:
+    number = claim.claim_number
+    reason = (
+        f"Remittance: paid ${payment.paid:,.2f}, patient responsibility "
+        f"${payment.patient_responsibility:,.2f}"
+    )
+    if claim.status is ClaimStatus.BATCHED:
+        # a payment proves the payer received the claim, even if nobody confirmed the upload
+        record_transition(
+            session, claim, ClaimStatus.SUBMITTED, actor, "The payer's remittance shows it received the claim"
+        )
+    if claim.status in (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED, ClaimStatus.CLOSED):
+        result.review.append(
+            f"Claim {number} is {claim.status.value.replace('_', ' ')}, yet the payer paid on it: the "
+            "payment is recorded; check the claim and set its status."
+        )
+        return
+    if claim.status is not target:
+        record_transition(session, claim, target, actor, reason)
+    if target is ClaimStatus.DENIED:
+        result.denied.append(number)
+    elif target is ClaimStatus.PARTIALLY_PAID:
+        result.partially_paid.append(number)
+
+
+# --- what the Payments page shows ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceRow:
+    """One posted payment (an 835 transaction set): the Payments page's history."""
+
+    id: int
+    payment_date: date
+    payer: str
+    trace_number: str
+    payment_method: str
+    total_paid: Decimal
+    claims: int
+    to_review: int
+    file_name: str
+    posted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A payment the import could not put on a claim or a line: it waits for a person."""
+
+    remittance_claim_id: int
+    remittance_id: int
+    payment_date: date
+    trace_number: str
+    claim_number: str
+    paid: Decimal
+    reason: str
+
+
+def _review_reasons(session: Session, remittance_ids: Sequence[int] | None = None) -> list[ReviewItem]:
+    items: list[ReviewItem] = []
+    unmatched_line = (
+        sa.select(RemittanceLine.id)
+        .where(
+            RemittanceLine.remittance_claim_id == RemittanceClaim.id,
+            RemittanceLine.claim_line_id.is_(None),
+        )
+        .exists()
+    )
+    stmt = (
+        sa.select(RemittanceClaim, Remittance.payment_date, Remittance.trace_number)
+        .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
+        .where(sa.or_(RemittanceClaim.claim_id.is_(None), unmatched_line))
+        .order_by(Remittance.payment_date.desc(), RemittanceClaim.id)
+    )
+    if remittance_ids is not None:
+        stmt = stmt.where(RemittanceClaim.remittance_id.in_(list(remittance_ids)))
+    for remit_claim, payment_date, trace in session.execute(stmt):
+        reason = remit_claim.unmatched_reason or (
+            "A service line the payer paid matches none of the claim's lines; post it by hand."
+        )
+        items.append(
+            ReviewItem(
+                remit_claim.id,
+                remit_claim.remittance_id,
+                payment_date,
+                trace,
+                remit_claim.patient_control_number,
+                remit_claim.paid,
+                reason,
+            )
+        )
+    return items
+
+
+def remittance_rows(session: Session, limit: int = 500) -> list[RemittanceRow]:
+    claims = (
+        sa.select(sa.func.count(RemittanceClaim.id))
+        .where(RemittanceClaim.remittance_id == Remittance.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(Remittance, Payer.name, InboundFile.file_name, claims)
+        .outerjoin(Payer, Payer.id == Remittance.payer_id)
+        .outerjoin(InboundFile, InboundFile.id == Remittance.inbound_file_id)
+        .order_by(Remittance.payment_date.desc(), Remittance.id.desc())
+        .limit(limit)
+    ).all()
+    review: dict[int, int] = {}
+    for item in _review_reasons(session, [r[0].id for r in rows]):
+        review[item.remittance_id] = review.get(item.remittance_id, 0) + 1
+    return [
+        RemittanceRow(
+            remittance.id,
+            remittance.payment_date,
+            payer or remittance.payer_identifier,
+            remittance.trace_number,
+            remittance.payment_method,
+            remittance.total_paid,
+            int(count or 0),
+            review.get(remittance.id, 0),
+            file_name or ("entered by hand" if remittance.manual else ""),
+            remittance.posted_at,
+        )
+        for remittance, payer, file_name, count in rows
+    ]

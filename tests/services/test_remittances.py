@@ -1,0 +1,349 @@
+"""835 posting: claims exported by the app, paid by a remittance, posted to the cent, once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from infusion_desk.billing.claim_data import ClaimData
+from infusion_desk.billing.denials import appeal_deadline
+from infusion_desk.billing.remittance import (
+    CasAdjustment,
+    ClaimPayment,
+    ProviderAdjustment,
+    Remittance,
+    ServicePayment,
+)
+from infusion_desk.billing.x12.read837 import read_837p
+from infusion_desk.models import (
+    Adjustment,
+    Claim,
+    DenialWorkItem,
+    InboundFile,
+    Payer,
+    RemittanceClaim,
+    RemittanceLine,
+)
+from infusion_desk.models import (
+    ProviderAdjustment as ProviderAdjustmentRow,
+)
+from infusion_desk.models import (
+    Remittance as RemittanceRow,
+)
+from infusion_desk.models.enums import ClaimStatus, DenialCategory, WorkItemStatus
+from infusion_desk.services.app import Services
+from infusion_desk.services.batches import BatchService
+from infusion_desk.services.claims import ClaimService
+from infusion_desk.services.demo import generate_demo
+from infusion_desk.services.errors import PermissionDenied, ValidationFailed
+from infusion_desk.services.remittances import RemittanceService
+from tests.billing.x12.remit_fixtures import write_835
+
+TODAY = date(2026, 11, 20)
+CENT = Decimal("0.01")
+
+
+@pytest.fixture
+def exported(services: Services, tmp_path: Path) -> tuple[Services, tuple[ClaimData, ...]]:
+    """A small demo clinic whose claims were built and exported: the 837P the payer received."""
+    generate_demo(services.db, patients=10, months=2, seed=5, today=TODAY)
+    biller = services.auth.sign_in("biller", "demo")
+    ClaimService(services.db).build(biller, today=TODAY)
+    summary = BatchService(services.db).export(biller, out_dir=tmp_path, today=TODAY)
+    claims = tuple(c for f in summary.files for c in read_837p(f.path.read_text(encoding="ascii")))
+    assert len(claims) >= 4
+    return services, claims
+
+
+def _paid(claim: ClaimData, *, icn: str, deny_line: int | None = None) -> ClaimPayment:
+    """The payer allows 80% of each line, pays 80% of that, the patient owes 20% coinsurance."""
+    lines = []
+    for index, line in enumerate(claim.lines, start=1):
+        if index == deny_line:
+            lines.append(
+                ServicePayment(
+                    code=line.code, modifiers=line.modifiers, charge=line.charge, paid=Decimal("0.00"),
+                    service_date=line.service_date, line_control_number=line.control_number,
+                    adjustments=(CasAdjustment("CO", "197", line.charge),), remark_codes=("N54",),
+                )
+            )
+            continue
+        allowed = (line.charge * Decimal("0.8")).quantize(CENT)
+        paid = (allowed * Decimal("0.8")).quantize(CENT)
+        lines.append(
+            ServicePayment(
+                code=line.code, modifiers=line.modifiers, charge=line.charge, paid=paid,
+                service_date=line.service_date, line_control_number=line.control_number, allowed=allowed,
+                adjustments=(
+                    CasAdjustment("CO", "45", line.charge - allowed),
+                    CasAdjustment("PR", "2", allowed - paid),
+                ),
+            )
+        )
+    return ClaimPayment(
+        patient_control_number=claim.claim_number, status_code="1",
+        total_charge=sum((line.charge for line in claim.lines), Decimal("0.00")),
+        paid=sum((line.paid for line in lines), Decimal("0.00")),
+        patient_responsibility=sum(
+            (a.amount for line in lines for a in line.adjustments if a.group == "PR"), Decimal("0.00")
+        ),
+        filing_indicator="CI", payer_claim_control_number=icn,
+        patient_last_name=claim.patient.name.last, patient_first_name=claim.patient.name.first,
+        member_id=claim.subscriber.member_id, lines=tuple(lines),
+    )
+
+
+def _remittance(*claims: ClaimPayment, trace: str = "EFT0001", plb: tuple[ProviderAdjustment, ...] = ()) -> Remittance:
+    return Remittance(
+        trace_number=trace, payer_identifier="1999999999", payer_name="FICTIONAL HEALTH PLAN",
+        payment_method="ACH", payment_date=TODAY,
+        total_paid=sum((c.paid for c in claims), Decimal("0.00")) - sum((p.amount for p in plb), Decimal(0)),
+        claims=claims, provider_adjustments=plb,
+    )
+
+
+def _counts(services: Services) -> tuple[int, ...]:
+    with services.db.session() as session:
+        return tuple(
+            session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+            for model in (RemittanceRow, RemittanceClaim, RemittanceLine, Adjustment, ProviderAdjustmentRow)
+        )
+
+
+def _claim(services: Services, number: str) -> Claim:
+    with services.db.session() as session:
+        claim = session.scalars(sa.select(Claim).where(Claim.claim_number == number)).one()
+        session.expunge(claim)
+        return claim
+
+
+def test_a_remittance_for_exported_claims_posts_every_line_to_the_cent(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    first, second, third = claims[:3]
+    payments = (
+        _paid(first, icn="ICN-1"),
+        _paid(second, icn="ICN-2", deny_line=1) if len(second.lines) > 1 else _paid(second, icn="ICN-2"),
+        _paid(third, icn="ICN-3"),
+    )
+    text = write_835(_remittance(*payments, plb=(ProviderAdjustment("WO", "OLDCLAIM1", Decimal("12.50")),)))
+    result = RemittanceService(services.db).import_text(services.auth.sign_in("biller", "demo"), text, "era.835")
+
+    assert result.payments == 1 and result.review == []
+    assert sorted(result.claims_posted) == sorted(c.claim_number for c in (first, second, third))
+    assert result.paid == sum((p.paid for p in payments), Decimal("0.00"))
+    assert result.provider_adjustments == Decimal("12.50")
+    paid_claim = _claim(services, first.claim_number)
+    assert paid_claim.status is ClaimStatus.PAID  # a batched claim the payer paid: received, then paid
+    assert paid_claim.payer_claim_control_number == "ICN-1"
+    with services.db.session() as session:
+        rows = session.execute(
+            sa.select(RemittanceLine.paid, RemittanceLine.claim_line_id, RemittanceLine.line_control_number)
+            .join(RemittanceClaim, RemittanceClaim.id == RemittanceLine.remittance_claim_id)
+            .where(RemittanceClaim.patient_control_number == first.claim_number)
+            .order_by(RemittanceLine.id)
+        ).all()
+        # every line found its way home by its REF*6R, with the payer's amount to the cent
+        assert [r.paid for r in rows] == [line.paid for line in payments[0].lines]
+        assert all(r.claim_line_id is not None for r in rows)
+        coinsurance = session.scalar(
+            sa.select(sa.func.count()).select_from(Adjustment).where(Adjustment.reason_code == "2")
+        )
+        assert coinsurance == sum(len(p.lines) for p in payments) - (1 if len(second.lines) > 1 else 0)
+        assert session.scalar(sa.select(ProviderAdjustmentRow.reference)) == "OLDCLAIM1"
+    if len(second.lines) > 1:
+        assert _claim(services, second.claim_number).status is ClaimStatus.PARTIALLY_PAID
+        assert second.claim_number in result.partially_paid
+    # the one denied line (CO-197, no authorization) is a work item; contractual CO-45 and the
+    # patient's coinsurance never are
+    with services.db.session() as session:
+        items = session.scalars(sa.select(DenialWorkItem)).all()
+    expected = 1 if len(second.lines) > 1 else 0
+    assert len(items) == expected == result.denials_opened
+    if expected:
+        assert items[0].reason_code == "197" and items[0].category is DenialCategory.AUTHORIZATION
+        assert items[0].remark_codes == ["N54"] and items[0].amount == second.lines[0].charge
+
+
+def test_the_same_file_or_the_same_payment_never_posts_twice(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    text = write_835(_remittance(_paid(claims[0], icn="ICN-1")))
+    service.import_text(biller, text, "era.835")
+    posted = _counts(services)
+
+    again = service.import_text(biller, text, "era-copy.835")
+    assert again.already_imported and "already imported" in again.text()
+    # the same payment (trace number) inside another file, e.g. re-sent with another control number
+    resent = service.import_text(biller, write_835(_remittance(_paid(claims[0], icn="ICN-1")), control_number=9), "x.835")
+    assert resent.already_posted and resent.claims_posted == []
+    assert "posted before" in resent.text()
+    assert _counts(services) == posted
+
+
+def test_a_denied_claim_and_an_unknown_claim(exported: tuple[Services, tuple[ClaimData, ...]]) -> None:
+    services, claims = exported
+    target = claims[0]
+    denied = _paid(target, icn="ICN-9", deny_line=1)
+    denied = replace(
+        denied,
+        lines=tuple(
+            replace(
+                line,
+                paid=Decimal("0.00"),
+                allowed=None,
+                adjustments=(CasAdjustment("CO", "50", line.charge),),
+                remark_codes=(),
+            )
+            for line in denied.lines
+        ),
+    )
+    denied = replace(denied, paid=Decimal("0.00"), patient_responsibility=Decimal("0.00"))
+    stranger = replace(_paid(claims[1], icn="ICN-X"), patient_control_number="C9999999")
+    result = RemittanceService(services.db).import_text(
+        services.auth.sign_in("biller", "demo"), write_835(_remittance(denied, stranger)), "era.835"
+    )
+    assert _claim(services, target.claim_number).status is ClaimStatus.DENIED
+    assert result.denied == [target.claim_number]
+    # every denied line becomes a work item with its reason, money at stake and appeal deadline
+    with services.db.session() as session:
+        items = session.execute(
+            sa.select(DenialWorkItem, Payer.payer_type)
+            .join(Claim, Claim.id == DenialWorkItem.claim_id)
+            .join(Payer, Payer.id == Claim.payer_id)
+            .where(Claim.claim_number == target.claim_number)
+        ).all()
+    assert len(items) == len(target.lines) == result.denials_opened
+    assert all(item.reason_code == "50" and item.category is DenialCategory.MEDICAL_NECESSITY for item, _ in items)
+    assert sorted(item.amount for item, _ in items) == sorted(line.charge for line in target.lines)
+    assert all(item.status is WorkItemStatus.OPEN and item.claim_line_id for item, _ in items)
+    payer_type = items[0][1].value
+    assert items[0][0].appeal_deadline == appeal_deadline(TODAY, payer_type)
+    assert "denial(s) to work" in result.text()
+    # nothing is dropped: the unknown claim's payment is kept for review, with the reason
+    assert any("No claim numbered C9999999" in item for item in result.review)
+    with services.db.session() as session:
+        kept = session.scalars(
+            sa.select(RemittanceClaim).where(RemittanceClaim.patient_control_number == "C9999999")
+        ).one()
+        assert kept.claim_id is None and kept.unmatched_reason and kept.paid == stranger.paid
+
+
+def test_lines_are_found_without_the_line_control_number_when_the_payer_changed_them(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    claim = next(c for c in claims if any("JW" in line.modifiers or "JZ" in line.modifiers for line in c.lines))
+    payment = _paid(claim, icn="ICN-7")
+    # the payer drops REF*6R and the JW/JZ modifier, and reports what we billed in SVC06
+    changed = tuple(
+        replace(
+            line,
+            line_control_number=None,
+            modifiers=tuple(m for m in line.modifiers if m not in ("JW", "JZ")),
+            original_code=line.code,
+            original_modifiers=line.modifiers,
+        )
+        for line in payment.lines
+    )
+    result = RemittanceService(services.db).import_text(
+        services.auth.sign_in("biller", "demo"), write_835(_remittance(replace(payment, lines=changed))), "e.835"
+    )
+    assert result.review == []
+    with services.db.session() as session:
+        matched = session.scalars(
+            sa.select(RemittanceLine.claim_line_id)
+            .join(RemittanceClaim, RemittanceClaim.id == RemittanceLine.remittance_claim_id)
+            .where(RemittanceClaim.patient_control_number == claim.claim_number)
+        ).all()
+    assert len(matched) == len(claim.lines) and None not in matched and len(set(matched)) == len(matched)
+
+
+def test_a_reversal_and_its_correction_in_one_file(exported: tuple[Services, tuple[ClaimData, ...]]) -> None:
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    claim = next(c for c in claims if len(c.lines) > 1)
+    first = _paid(claim, icn="ICN-1")
+    service.import_text(biller, write_835(_remittance(first, trace="CHK100")), "first.835")
+    assert _claim(services, claim.claim_number).status is ClaimStatus.PAID
+
+    def negated(payment: ClaimPayment) -> ClaimPayment:
+        return replace(
+            payment,
+            status_code="22",
+            total_charge=-payment.total_charge,
+            paid=-payment.paid,
+            patient_responsibility=-payment.patient_responsibility,
+            lines=tuple(
+                replace(
+                    line,
+                    charge=-line.charge,
+                    paid=-line.paid,
+                    allowed=None,
+                    adjustments=tuple(replace(a, amount=-a.amount) for a in line.adjustments),
+                )
+                for line in payment.lines
+            ),
+        )
+
+    corrected = _paid(claim, icn="ICN-1B", deny_line=1)
+    result = service.import_text(
+        biller, write_835(_remittance(negated(first), corrected, trace="CHK200")), "second.835"
+    )
+    assert result.reversals == [claim.claim_number]
+    assert _claim(services, claim.claim_number).status is ClaimStatus.PARTIALLY_PAID
+    assert _claim(services, claim.claim_number).payer_claim_control_number == "ICN-1B"
+    with services.db.session() as session:
+        net = session.scalar(
+            sa.select(sa.func.sum(RemittanceClaim.paid)).where(
+                RemittanceClaim.patient_control_number == claim.claim_number
+            )
+        )
+    assert Decimal(net) == corrected.paid  # paid, taken back, paid again: what the clinic holds
+
+
+def test_a_file_that_does_not_balance_posts_nothing_and_says_where(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    remittance = _remittance(_paid(claims[0], icn="ICN-1"))
+    wrong = replace(remittance, total_paid=remittance.total_paid + Decimal("1.00"))
+    with pytest.raises(ValidationFailed, match=r"does not balance.*BPR02") as raised:
+        RemittanceService(services.db).import_text(services.auth.sign_in("biller", "demo"), write_835(wrong), "e.835")
+    assert "nothing was posted" in raised.value.findings[0].message
+    assert _counts(services) == (0, 0, 0, 0, 0)
+    with services.db.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(InboundFile)) == 0
+
+
+def test_a_damaged_file_is_refused_with_the_segment_to_fix(
+    exported: tuple[Services, tuple[ClaimData, ...]], tmp_path: Path
+) -> None:
+    services, claims = exported
+    text = write_835(_remittance(_paid(claims[0], icn="ICN-1")))
+    damaged = tmp_path / "damaged.835"
+    damaged.write_text(text.replace("CLP*", "CLP*X*", 1).replace("*1*", "*ONE*", 1), encoding="ascii")
+    service = RemittanceService(services.db)
+    with pytest.raises(ValidationFailed, match=r"not a readable 835 remittance: segment \d+"):
+        service.import_file(services.auth.sign_in("biller", "demo"), damaged)
+    with pytest.raises(ValidationFailed, match="Cannot read"):
+        service.import_file(services.auth.sign_in("biller", "demo"), tmp_path / "missing.835")
+    assert _counts(services) == (0, 0, 0, 0, 0)
+
+
+def test_only_billers_post_remittances(exported: tuple[Services, tuple[ClaimData, ...]]) -> None:
+    services, claims = exported
+    with pytest.raises(PermissionDenied):
+        RemittanceService(services.db).import_text(
+            services.auth.sign_in("frontdesk", "demo"), write_835(_remittance(_paid(claims[0], icn="I"))), "e.835"
+        )
