@@ -1,4 +1,4 @@
-"""The billing commands of ``infusion-desk``: claims, batches and clearinghouse acknowledgements.
+"""The billing commands of ``infusion-desk``: claims, batches, acknowledgements and remittances.
 
     infusion-desk --user biller claims build                 # a claim for every signed visit without one
     infusion-desk --user biller claims scrub                 # scrub every draft, ready or rejected claim
@@ -8,6 +8,7 @@
     infusion-desk --user biller batch confirm 7              # the file was uploaded to the portal
     infusion-desk --user biller batch upload 7 8             # or send them by SFTP
     infusion-desk --user biller ack import inbox/*.999 inbox/*.277
+    infusion-desk --user biller era import inbox/*.835       # post payers' remittances
 
 They go through the same services and role checks as the Billing workspace.
 """
@@ -91,6 +92,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     ack_actions = ack.add_subparsers(dest="ack_command", metavar="ACTION", required=True)
     imports = ack_actions.add_parser("import", help="apply acknowledgement files to batches and claims")
     imports.add_argument("files", nargs="+", type=Path)
+
+    era = commands.add_parser("era", help="payers' 835 remittances (signs in)")
+    era_actions = era.add_subparsers(dest="era_command", metavar="ACTION", required=True)
+    posts = era_actions.add_parser(
+        "import", help="post 835 files to claims and lines; exits 1 when a file is refused or needs review"
+    )
+    posts.add_argument("files", nargs="+", type=Path)
 
 
 def _claim_ids(service: object, actor: Actor, refs: list[str]) -> list[int]:
@@ -235,4 +243,23 @@ def cmd_ack(args: argparse.Namespace, db: Database, actor: Actor) -> int:
     return status
 
 
-HANDLERS: dict[str, Handler] = {"claims": cmd_claims, "batch": cmd_batch, "ack": cmd_ack}
+def cmd_era(args: argparse.Namespace, db: Database, actor: Actor) -> int:
+    from infusion_desk.services.remittances import RemittanceService
+
+    service = RemittanceService(db)
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            result = service.import_file(actor, path)
+        except ValidationFailed as exc:
+            for finding in exc.findings:
+                print(f"infusion-desk: {finding.message}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        print(result.text())
+        if result.review:
+            status = EXIT_ERROR
+    return status
+
+
+HANDLERS: dict[str, Handler] = {"claims": cmd_claims, "batch": cmd_batch, "ack": cmd_ack, "era": cmd_era}

@@ -114,3 +114,49 @@ def test_batch_upload_sends_the_file_by_sftp_once_the_server_is_trusted(
     assert (root / "inbound" / exported.name).read_bytes() == exported.read_bytes()
     assert main(["--database-url", demo, "batch", "list"]) == 0
     assert "submitted" in capsys.readouterr().out
+
+
+def test_era_import_posts_a_remittance_once_and_refuses_a_damaged_one(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from decimal import Decimal
+
+    from infusion_desk.billing.remittance import CasAdjustment, ClaimPayment, Remittance, ServicePayment
+    from tests.billing.x12.remit_fixtures import write_835
+
+    assert main(["--database-url", demo, "claims", "build", "--today", TODAY.isoformat()]) == 0
+    assert main(["--database-url", demo, "batch", "export", "--out", str(tmp_path), "--today", TODAY.isoformat()]) == 0
+    exported = [Path(line) for line in capsys.readouterr().out.splitlines() if line.endswith(".837")]
+    claim = read_837p(exported[0].read_text(encoding="ascii"))[0]
+    lines = tuple(
+        ServicePayment(
+            code=line.code, modifiers=line.modifiers, charge=line.charge, paid=line.charge - Decimal("1.00"),
+            line_control_number=line.control_number, adjustments=(CasAdjustment("CO", "45", Decimal("1.00")),),
+        )
+        for line in claim.lines
+    )
+    payment = ClaimPayment(
+        patient_control_number=claim.claim_number, status_code="1",
+        total_charge=sum((line.charge for line in claim.lines), Decimal(0)),
+        paid=sum((line.paid for line in lines), Decimal(0)), payer_claim_control_number="ICN-CLI", lines=lines,
+    )
+    era = tmp_path / "payment.835"
+    era.write_text(
+        write_835(
+            Remittance(
+                trace_number="CHK42", payer_identifier="1999999999", payer_name="FICTIONAL HEALTH PLAN",
+                payment_method="CHK", payment_date=TODAY, total_paid=payment.paid, claims=(payment,),
+            )
+        ),
+        encoding="ascii",
+    )
+    assert main(["--database-url", demo, "era", "import", str(era)]) == 0
+    assert f"1 claim(s) posted, paid ${payment.paid:,.2f}" in capsys.readouterr().out
+    assert main(["--database-url", demo, "era", "import", str(era)]) == 0
+    assert "already imported" in capsys.readouterr().out
+    damaged = tmp_path / "damaged.835"
+    damaged.write_text(era.read_text(encoding="ascii")[:-40], encoding="ascii")
+    assert main(["--database-url", demo, "era", "import", str(damaged)]) == 1
+    assert "not a readable 835 remittance" in capsys.readouterr().err
+    assert main(["--database-url", demo, "claims", "list", "--status", "paid", "--format", "json"]) == 0
+    assert claim.claim_number in capsys.readouterr().out
