@@ -29,12 +29,12 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
 
 # Keys of the Billing workspace's pages (they work while that workspace is shown).
 BILLING_KEYS: tuple[tuple[str, str], ...] = (
-    ("Alt+1 / Alt+2 / Alt+3", "Billing: the Coding, Claims or Batches page"),
+    ("Alt+1 … Alt+4", "Billing: the Coding, Claims, Batches or Payments page"),
     ("Ctrl+B", "Claims: build claims from the signed visits"),
     ("Ctrl+R", "Claims: scrub the selected claims again (all open claims when none is selected)"),
     ("Ctrl+Shift+R", "Claims: scrub every open claim again"),
     ("Ctrl+E", "Batches: export a batch (837P)"),
-    ("Ctrl+I", "Batches: import acknowledgements (999, 277CA, TA1)"),
+    ("Ctrl+I", "Batches: import acknowledgements (999, 277CA, TA1); Payments: import 835 remittances"),
     ("Ctrl+U", "Batches: upload the selected batch by SFTP"),
 )
 

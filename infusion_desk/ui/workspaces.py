@@ -349,7 +349,7 @@ class NursingWorkspace(_LoadingWorkspace):
 
 
 class BillingWorkspace(_LoadingWorkspace):
-    """Billing in three pages: Coding, Claims and Batches (Alt+1..Alt+3); F5 refreshes the page shown.
+    """Billing in pages: Coding, Claims, Batches and Payments (Alt+1..Alt+4); F5 refreshes the page shown.
 
     Coding is the queue of signed visits waiting to be coded, oldest first, beside the
     coder's review. A claim finding fixed in the coding opens that visit on the Coding
@@ -362,6 +362,7 @@ class BillingWorkspace(_LoadingWorkspace):
         # The claim screens are imported here, next to their only use in this module.
         from infusion_desk.ui.batches_view import BatchesView
         from infusion_desk.ui.claims_view import ClaimsView
+        from infusion_desk.ui.remittances_view import RemittancesView
 
         super().__init__("billingWorkspace", services, actor, parent)
         self.heading.setText("Visits awaiting coding")
@@ -393,6 +394,11 @@ class BillingWorkspace(_LoadingWorkspace):
             self.batches = BatchesView(services, actor, self)
             self.batches.changed.connect(lambda: self._mark_stale(self.claims))
             self.pages.addTab(self.batches, f"Batches  (Alt+{self.pages.count() + 1})")
+        self.payments: RemittancesView | None = None
+        if actor.can(Permission.REMITTANCE_POST):
+            self.payments = RemittancesView(services, actor, self)
+            self.payments.changed.connect(lambda: self._mark_stale(self.claims))
+            self.pages.addTab(self.payments, f"Payments  (Alt+{self.pages.count() + 1})")
         self.body.addWidget(self.pages, 1)
         pages = [self.pages.widget(position) for position in range(self.pages.count())]
         for number, page in enumerate(pages, start=1):

@@ -285,9 +285,13 @@ def test_billing_pages_switch_with_alt_keys_and_a_coding_fix_opens_the_visit(
         "Coding  (Alt+1)",
         "Claims  (Alt+2)",
         "Batches  (Alt+3)",
+        "Payments  (Alt+4)",
     ]
     claims = workspace.claims
-    assert claims is not None and workspace.batches is not None
+    assert claims is not None and workspace.batches is not None and workspace.payments is not None
+    with qtbot.waitSignal(workspace.payments.loaded, timeout=10_000):
+        qtbot.keyClick(workspace, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    assert workspace.pages.currentWidget() is workspace.payments
     with qtbot.waitSignal(claims.loaded, timeout=10_000):
         qtbot.keyClick(workspace, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     assert workspace.pages.currentWidget() is claims

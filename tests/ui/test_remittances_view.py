@@ -1,0 +1,107 @@
+"""Billing → Payments: 835 files posted on the worker thread, the payments and the review list shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from infusion_desk.billing.remittance import CasAdjustment, ClaimPayment, Remittance, ServicePayment
+from infusion_desk.billing.x12.read837 import read_837p
+from infusion_desk.services.access import Permission
+from infusion_desk.services.app import Services
+from infusion_desk.ui.remittances_view import RemittancesView
+from tests.billing.x12.remit_fixtures import write_835
+from tests.ui.claims_seed import TODAY, biller, build_claims, close, demo_template, export_batches, open_copy
+from tests.ui.helpers import column
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = demo_template(tmp_path_factory.mktemp("payments-demo"))
+    services, _ = Services.open(f"sqlite:///{path}")
+    try:
+        build_claims(services)
+    finally:
+        services.close()
+    return path
+
+
+@pytest.fixture
+def clinic(template: Path, tmp_path: Path) -> Iterator[Services]:
+    services = open_copy(template, tmp_path)
+    yield services
+    close(services)
+
+
+def _era(services: Services, folder: Path) -> tuple[Path, str]:
+    """An 835 paying the first exported claim in full, plus a payment for a claim we never sent."""
+    summary = export_batches(services, folder / "outbox")
+    claim = read_837p(summary.files[0].path.read_text(encoding="ascii"))[0]
+    lines = tuple(
+        ServicePayment(
+            code=line.code, modifiers=line.modifiers, charge=line.charge, paid=line.charge,
+            line_control_number=line.control_number,
+        )
+        for line in claim.lines
+    )
+    total = sum((line.charge for line in claim.lines), Decimal(0))
+    ours = ClaimPayment(claim.claim_number, "1", total, total, payer_claim_control_number="ICN-UI", lines=lines)
+    stranger = ClaimPayment(
+        "C7777777", "1", Decimal("100.00"), Decimal("80.00"),
+        adjustments=(CasAdjustment("CO", "45", Decimal("20.00")),),
+    )
+    path = folder / "payment.835"
+    path.write_text(
+        write_835(
+            Remittance(
+                trace_number="EFT-UI-1", payer_identifier="1999999999", payer_name="FICTIONAL HEALTH PLAN",
+                payment_method="ACH", payment_date=TODAY, total_paid=total + Decimal("80.00"),
+                claims=(ours, stranger),
+            )
+        ),
+        encoding="ascii",
+    )
+    return path, claim.claim_number
+
+
+def test_importing_an_835_posts_it_and_lists_what_needs_review(
+    qtbot: QtBot, clinic: Services, tmp_path: Path
+) -> None:
+    era, number = _era(clinic, tmp_path)
+    broken = tmp_path / "broken.835"
+    broken.write_text("ISA*this is not an 835~", encoding="ascii")
+    view = RemittancesView(clinic, biller(clinic), choose_files=lambda _parent: [str(era), str(broken)])
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.show()
+    assert view.payments.rowCount() == 0 and "No payer payments" in view.summary.text()
+
+    with qtbot.waitSignal(view.finished, timeout=20_000), qtbot.waitSignal(view.changed, timeout=20_000):
+        qtbot.keyClick(view, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.payments.rowCount() == 1, timeout=10_000)
+    # the readable file posted; the broken one was refused and changed nothing
+    assert "Posted 1 of 2 file(s)" in view.message.text() and "broken.835" in view.message.text()
+    assert "need review" in view.message.text()
+    report = view.report.toPlainText()
+    assert "1 claim(s) posted" in report and "not a readable 835" in report
+    assert column(view.payments_table, "Check / EFT") == ["EFT-UI-1"]
+    assert column(view.payments_table, "To review") == ["1"]
+    assert column(view.review_table, "Claim") == ["C7777777"]
+    assert "No claim numbered C7777777" in column(view.review_table, "Why it needs you")[0]
+    assert number not in column(view.review_table, "Claim")
+
+
+def test_the_page_is_for_billers_only(qtbot: QtBot, clinic: Services) -> None:
+    frontdesk = clinic.auth.sign_in("frontdesk", "demo")
+    assert not frontdesk.can(Permission.REMITTANCE_POST)
+    view = RemittancesView(clinic, frontdesk, choose_files=lambda _parent: pytest.fail("no file dialog"))
+    qtbot.addWidget(view)
+    assert not view.import_button.isEnabled()
+    view.import_remittances()  # the shortcut does nothing either
