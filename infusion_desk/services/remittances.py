@@ -52,6 +52,7 @@ from infusion_desk.models.db import Database
 from infusion_desk.models.enums import AdjustmentGroup, ClaimStatus, DenialCategory, WorkItemStatus
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claims import record_transition
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.inbound import read_inbound_file
@@ -137,6 +138,10 @@ class RemittanceService:
 
     def import_text(self, actor: Actor, text: str, file_name: str) -> PostingResult:
         actor.require(Permission.REMITTANCE_POST)
+        with collector_paused():
+            return self._import(actor, text, file_name)
+
+    def _import(self, actor: Actor, text: str, file_name: str) -> PostingResult:
         result = PostingResult(file_name)
         try:
             remittances = read_835(text)

@@ -347,3 +347,43 @@ def test_only_billers_post_remittances(exported: tuple[Services, tuple[ClaimData
         RemittanceService(services.db).import_text(
             services.auth.sign_in("frontdesk", "demo"), write_835(_remittance(_paid(claims[0], icn="I"))), "e.835"
         )
+
+
+SAMPLES = sorted(
+    p
+    for p in (Path(__file__).resolve().parents[3] / "shared" / "x12-samples" / "835").iterdir()
+    if "fail" not in p.name and "error" not in p.name
+)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_public_835_samples_post_their_claims_to_the_review_list(sqlite_services: Services, sample: Path) -> None:
+    """Other people's files pay claims this clinic never sent: each one is kept for review, never dropped."""
+    from infusion_desk.billing.remittance import balance_problems
+    from infusion_desk.billing.x12.remit835 import read_835
+    from infusion_desk.billing.x12.syntax import X12Error
+    from infusion_desk.models.enums import Role
+    from tests.conftest import make_actor
+
+    services = sqlite_services
+    actor = make_actor(services, Role.BILLER)
+    text = sample.read_text(encoding="utf-8", errors="replace")
+    service = RemittanceService(services.db)
+    try:
+        remittances = read_835(text)
+    except X12Error as exc:  # tests/billing/x12/test_remit835.py says which samples are damaged and how
+        with pytest.raises(ValidationFailed, match="not a readable 835 remittance") as refused:
+            service.import_text(actor, text, sample.name)
+        assert str(exc.segment_number) in refused.value.findings[0].message
+        assert _counts(services) == (0, 0, 0, 0, 0)
+        return
+    if any(balance_problems(r) for r in remittances):
+        with pytest.raises(ValidationFailed, match="does not balance"):
+            service.import_text(actor, text, sample.name)
+        assert _counts(services) == (0, 0, 0, 0, 0)
+        return
+    result = service.import_text(actor, text, sample.name)
+    claims = sum(len(r.claims) for r in remittances)
+    assert result.claims_posted == [] and len([i for i in result.review if "No claim numbered" in i]) == claims
+    assert _counts(services)[1] == claims  # every CLP kept, with the reason it waits
+    assert len(service.review_items(actor)) == claims
