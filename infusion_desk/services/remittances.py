@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from infusion_desk.billing import denials
 from infusion_desk.billing import remittance as rm
@@ -53,7 +55,7 @@ from infusion_desk.models.enums import AdjustmentGroup, ClaimStatus, DenialCateg
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.bulk import collector_paused
-from infusion_desk.services.claims import record_transition
+from infusion_desk.services.claims import record_transitions
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.inbound import read_inbound_file
 
@@ -210,6 +212,7 @@ def _post(
     payers: dict[str, int],
     result: PostingResult,
 ) -> None:
+    """Post one payment in bulk: a handful of statements whatever the number of claims."""
     trace = f"{remittance.trace_number} ({remittance.payer_name or remittance.payer_identifier})"
     if session.scalar(
         sa.select(Remittance.id).where(
@@ -219,14 +222,29 @@ def _post(
     ):
         result.already_posted.append(trace)
         return
-    numbers = [c.patient_control_number.strip() for c in remittance.claims]
+    numbers = sorted({c.patient_control_number.strip() for c in remittance.claims})
     claims: dict[str, Claim] = {}
-    for chunk in [numbers[i : i + 900] for i in range(0, len(numbers), 900)]:
+    for chunk in chunks_of(numbers):
         found = session.scalars(sa.select(Claim).where(Claim.claim_number.in_(chunk)))
         claims.update((c.claim_number, c) for c in found)
-    payer_id = payers.get(remittance.payer_id or "") or _common_payer(claims.values())
+    lines: dict[int, list[sa.Row[Any]]] = {}
+    for chunk in chunks_of(sorted(c.id for c in claims.values())):
+        for line in session.execute(
+            sa.select(
+                ClaimLine.id,
+                ClaimLine.claim_id,
+                ClaimLine.line_control_number,
+                ClaimLine.code,
+                ClaimLine.modifiers,
+                ClaimLine.service_date,
+            )
+            .where(ClaimLine.claim_id.in_(chunk))
+            .order_by(ClaimLine.claim_id, ClaimLine.line_number)
+        ):
+            lines.setdefault(line.claim_id, []).append(line)
+    payer_types = {p.id: p.payer_type.value for p in session.scalars(sa.select(Payer))}
     row = Remittance(
-        payer_id=payer_id,
+        payer_id=payers.get(remittance.payer_id or "") or _common_payer(claims.values()),
         inbound_file_id=inbound_id,
         payer_identifier=remittance.payer_identifier,
         trace_number=remittance.trace_number,
@@ -246,8 +264,131 @@ def _post(
             )
         )
         result.provider_adjustments += plb.amount
+
+    # one row per CLP, in file order, each matched to our claim (or kept with the reason)
+    matched: list[Claim | None] = []
+    claim_rows: list[dict[str, Any]] = []
     for payment in remittance.claims:
-        _post_claim(session, actor, row, payment, claims.get(payment.patient_control_number.strip()), result)
+        number = payment.patient_control_number.strip()
+        claim = claims.get(number)
+        matched.append(claim)
+        reason = None
+        if claim is None:
+            reason = (
+                f"No claim numbered {number} (patient {payment.patient_last_name}, "
+                f"{payment.patient_first_name}): find the claim and post this payment to it by hand."
+            )
+            result.review.append(reason)
+        claim_rows.append(
+            {
+                "remittance_id": row.id,
+                "claim_id": claim.id if claim is not None else None,
+                "patient_control_number": number[:38],
+                "status_code": payment.status_code,
+                "total_charge": payment.total_charge,
+                "paid": payment.paid,
+                "patient_responsibility": payment.patient_responsibility,
+                "payer_claim_control_number": payment.payer_claim_control_number,
+                "unmatched_reason": reason,
+            }
+        )
+    claim_ids = _insert_returning_ids(session, RemittanceClaim.__table__, claim_rows)
+
+    # one row per SVC, matched to our line by REF*6R, else by the billed code, modifiers and date
+    line_rows: list[dict[str, Any]] = []
+    line_targets: list[tuple[int, rm.ServicePayment, int | None]] = []  # (CLP index, SVC, our line)
+    for index, (payment, claim) in enumerate(zip(remittance.claims, matched, strict=True)):
+        candidates = list(lines.get(claim.id, [])) if claim is not None else []
+        for service in payment.lines:
+            target = _match_line(service, candidates) if claim is not None else None
+            if target is not None:
+                candidates.remove(target)
+            elif claim is not None:
+                result.review.append(
+                    f"Claim {claim.claim_number}: the payer's line {service.code} "
+                    f"({service.service_date.isoformat() if service.service_date else 'no date'}, paid "
+                    f"${service.paid:,.2f}) matches none of the claim's lines; post it by hand."
+                )
+            line_targets.append((index, service, target.id if target is not None else None))
+            line_rows.append(
+                {
+                    "remittance_claim_id": claim_ids[index],
+                    "claim_line_id": target.id if target is not None else None,
+                    "code": service.code,
+                    "modifiers": list(service.modifiers),
+                    "service_date": service.service_date,
+                    "charge": service.charge,
+                    "paid": service.paid,
+                    "allowed": service.allowed,
+                    "units_paid": service.units_paid,
+                    "line_control_number": service.line_control_number,
+                    "remark_codes": list(service.remark_codes),
+                }
+            )
+    line_ids = _insert_returning_ids(session, RemittanceLine.__table__, line_rows)
+
+    adjustments = [
+        _adjustment(claim_ids[index], None, cas)
+        for index, payment in enumerate(remittance.claims)
+        for cas in payment.adjustments
+    ] + [
+        _adjustment(claim_ids[index], line_id, cas)
+        for (index, service, _target), line_id in zip(line_targets, line_ids, strict=True)
+        for cas in service.adjustments
+    ]
+    if adjustments:
+        session.execute(sa.insert(Adjustment.__table__), adjustments)
+
+    # denial work items, the payer's claim numbers and the claims' new status
+    items: list[dict[str, Any]] = []
+    for index, payment in enumerate(remittance.claims):
+        claim = matched[index]
+        if claim is None or payment.status_code == rm.REVERSAL:
+            continue
+        found = [(None, None, cas, payment.remark_codes) for cas in payment.adjustments]
+        found += [
+            (target, line_id, cas, service.remark_codes)
+            for (at, service, target), line_id in zip(line_targets, line_ids, strict=True)
+            if at == index
+            for cas in service.adjustments
+        ]
+        payer_type = payer_types.get(claim.payer_id, "commercial")
+        items.extend(_denial_items(claim, payer_type, remittance.payment_date, found))
+    if items:
+        session.execute(sa.insert(DenialWorkItem.__table__), items)
+        result.denials_opened += len(items)
+        result.denied_amount += sum((item["amount"] for item in items), Decimal("0.00"))
+    icns = [
+        {"b_id": claim.id, "b_icn": payment.payer_claim_control_number}
+        for payment, claim in zip(remittance.claims, matched, strict=True)
+        if claim is not None and payment.payer_claim_control_number and payment.status_code != rm.REVERSAL
+    ]
+    if icns:
+        session.flush()
+        table = Claim.__table__
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(payer_claim_control_number=sa.bindparam("b_icn")),
+            icns,
+        )
+        by_id = {c.id: c for c in claims.values()}
+        for icn in icns:
+            set_committed_value(by_id[icn["b_id"]], "payer_claim_control_number", icn["b_icn"])
+    _move_claims(session, actor, remittance.claims, matched, result)
+
+
+def chunks_of(values: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _insert_returning_ids(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` and give their new ids in the rows' order (one statement per batch)."""
+    if not rows:
+        return []
+    return list(
+        session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    )
 
 
 def _common_payer(claims: Iterable[Claim]) -> int | None:
@@ -255,121 +396,40 @@ def _common_payer(claims: Iterable[Claim]) -> int | None:
     return ids.pop() if len(ids) == 1 else None
 
 
-def _post_claim(
-    session: Session,
-    actor: Actor,
-    remittance: Remittance,
-    payment: rm.ClaimPayment,
-    claim: Claim | None,
-    result: PostingResult,
-) -> None:
-    number = payment.patient_control_number.strip()
-    remit_claim = RemittanceClaim(
-        remittance_id=remittance.id,
-        claim_id=claim.id if claim is not None else None,
-        patient_control_number=number[:38],
-        status_code=payment.status_code,
-        total_charge=payment.total_charge,
-        paid=payment.paid,
-        patient_responsibility=payment.patient_responsibility,
-        payer_claim_control_number=payment.payer_claim_control_number,
-        unmatched_reason=None
-        if claim is not None
-        else f"No claim numbered {number} (patient {payment.patient_last_name}, "
-        f"{payment.patient_first_name}): find the claim and post this payment to it by hand.",
-    )
-    session.add(remit_claim)
-    session.flush()
-    for cas in payment.adjustments:
-        session.add(_adjustment(remit_claim.id, None, cas))
-    if claim is None:
-        result.review.append(remit_claim.unmatched_reason or number)
-        for line in payment.lines:
-            _store_line(session, remit_claim.id, None, line)
-        return
-    lines = list(session.scalars(sa.select(ClaimLine).where(ClaimLine.claim_id == claim.id)))
-    unmatched_lines = list(lines)
-    line_results: list[tuple[rm.ServicePayment, ClaimLine | None, RemittanceLine]] = []
-    for service in payment.lines:
-        target = _match_line(service, unmatched_lines)
-        if target is not None:
-            unmatched_lines.remove(target)
-        else:
-            result.review.append(
-                f"Claim {number}: the payer's line {service.code} "
-                f"({service.service_date.isoformat() if service.service_date else 'no date'}, paid "
-                f"${service.paid:,.2f}) matches none of the claim's lines; post it by hand."
-            )
-        stored = _store_line(session, remit_claim.id, target, service)
-        line_results.append((service, target, stored))
-    if payment.payer_claim_control_number and payment.status_code != rm.REVERSAL:
-        claim.payer_claim_control_number = payment.payer_claim_control_number
-    result.claims_posted.append(number)
-    result.paid += payment.paid
-    result.patient_responsibility += payment.patient_responsibility
-    if payment.status_code == rm.REVERSAL:
-        # the payer takes its payment back; the corrected payment normally follows in the same
-        # file and sets the status, so the claim keeps its own until then
-        result.reversals.append(number)
-        return
-    _open_denials(session, claim, remittance.payment_date, payment, line_results, result)
-    target_status = _status_after(payment)
-    if target_status is None:
-        result.review.append(
-            f"Claim {number}: the payer answered with claim status {payment.status_code} "
-            "(not processed for payment here); nothing changes on the claim."
-        )
-        return
-    _move(session, actor, claim, target_status, payment, result)
-
-
-def _open_denials(
-    session: Session,
+def _denial_items(
     claim: Claim,
+    payer_type: str,
     decided_on: date,
-    payment: rm.ClaimPayment,
-    lines: Sequence[tuple[rm.ServicePayment, ClaimLine | None, RemittanceLine]],
-    result: PostingResult,
-) -> None:
+    found: Sequence[tuple[int | None, int | None, rm.CasAdjustment, tuple[str, ...]]],
+) -> list[dict[str, Any]]:
     """A work item for every denial adjustment (never for contractual or patient amounts).
 
-    Each item keeps the reason in plain words (from the CARC/RARC tables), the amount at
-    stake and the appeal deadline counted from the remittance date; nothing is written off.
+    Each item keeps the reason category (from the CARC/RARC tables), the amount at stake and
+    the appeal deadline counted from the remittance date; nothing is written off.
     """
-    payer = session.get(Payer, claim.payer_id)
-    payer_type = payer.payer_type.value if payer is not None else "commercial"
-    deadline = denials.appeal_deadline(decided_on, payer_type)
-    found: list[tuple[int | None, int | None, rm.CasAdjustment, tuple[str, ...]]] = [
-        (None, None, cas, payment.remark_codes) for cas in payment.adjustments
-    ]
-    for service, target, stored in lines:
-        found.extend(
-            (target.id if target is not None else None, stored.id, cas, service.remark_codes)
-            for cas in service.adjustments
-        )
+    items: list[dict[str, Any]] = []
     for line_id, remit_line_id, cas, remarks in found:
         if cas.amount <= 0 or not denials.is_denial(cas.group, cas.reason):
             continue
         reason = denials.explain(cas.group, cas.reason, remarks)
-        session.add(
-            DenialWorkItem(
-                claim_id=claim.id,
-                claim_line_id=line_id,
-                remittance_line_id=remit_line_id,
-                group_code=AdjustmentGroup(cas.group if cas.group in AdjustmentGroup.__members__ else "OA"),
-                reason_code=cas.reason[:5],
-                remark_codes=list(remarks),
-                category=DenialCategory(reason.category),
-                amount=cas.amount,
-                appeal_deadline=deadline,
-                status=WorkItemStatus.OPEN,
-            )
+        items.append(
+            {
+                "claim_id": claim.id,
+                "claim_line_id": line_id,
+                "remittance_line_id": remit_line_id,
+                "group_code": _group(cas.group),
+                "reason_code": cas.reason[:5],
+                "remark_codes": list(remarks),
+                "category": DenialCategory(reason.category),
+                "amount": cas.amount,
+                "appeal_deadline": denials.appeal_deadline(decided_on, payer_type),
+                "status": WorkItemStatus.OPEN,
+            }
         )
-        result.denials_opened += 1
-        result.denied_amount += cas.amount
+    return items
 
 
-def _match_line(service: rm.ServicePayment, candidates: list[ClaimLine]) -> ClaimLine | None:
+def _match_line(service: rm.ServicePayment, candidates: list[sa.Row[Any]]) -> sa.Row[Any] | None:
     if service.line_control_number:
         for line in candidates:
             if line.line_control_number == service.line_control_number.strip():
@@ -386,39 +446,19 @@ def _match_line(service: rm.ServicePayment, candidates: list[ClaimLine]) -> Clai
     return None
 
 
-def _store_line(
-    session: Session, remit_claim_id: int, line: ClaimLine | None, service: rm.ServicePayment
-) -> RemittanceLine:
-    row = RemittanceLine(
-        remittance_claim_id=remit_claim_id,
-        claim_line_id=line.id if line is not None else None,
-        code=service.code,
-        modifiers=list(service.modifiers),
-        service_date=service.service_date,
-        charge=service.charge,
-        paid=service.paid,
-        allowed=service.allowed,
-        units_paid=service.units_paid,
-        line_control_number=service.line_control_number,
-        remark_codes=list(service.remark_codes),
-    )
-    session.add(row)
-    session.flush()
-    for cas in service.adjustments:
-        session.add(_adjustment(remit_claim_id, row.id, cas))
-    return row
+def _group(code: str) -> AdjustmentGroup:
+    return AdjustmentGroup(code if code in AdjustmentGroup.__members__ else "OA")
 
 
-def _adjustment(remit_claim_id: int, remit_line_id: int | None, cas: rm.CasAdjustment) -> Adjustment:
-    group = cas.group if cas.group in AdjustmentGroup.__members__ else "OA"
-    return Adjustment(
-        remittance_claim_id=remit_claim_id,
-        remittance_line_id=remit_line_id,
-        group_code=AdjustmentGroup(group),
-        reason_code=cas.reason[:5],
-        amount=cas.amount,
-        quantity=cas.quantity,
-    )
+def _adjustment(remit_claim_id: int, remit_line_id: int | None, cas: rm.CasAdjustment) -> dict[str, Any]:
+    return {
+        "remittance_claim_id": remit_claim_id,
+        "remittance_line_id": remit_line_id,
+        "group_code": _group(cas.group),
+        "reason_code": cas.reason[:5],
+        "amount": cas.amount,
+        "quantity": cas.quantity,
+    }
 
 
 def _status_after(payment: rm.ClaimPayment) -> ClaimStatus | None:
@@ -436,36 +476,64 @@ def _status_after(payment: rm.ClaimPayment) -> ClaimStatus | None:
     return ClaimStatus.PARTIALLY_PAID if unpaid else ClaimStatus.PAID
 
 
-def _move(
+def _move_claims(
     session: Session,
     actor: Actor,
-    claim: Claim,
-    target: ClaimStatus,
-    payment: rm.ClaimPayment,
+    payments: Sequence[rm.ClaimPayment],
+    matched: Sequence[Claim | None],
     result: PostingResult,
 ) -> None:
-    number = claim.claim_number
-    reason = (
-        f"Remittance: paid ${payment.paid:,.2f}, patient responsibility "
-        f"${payment.patient_responsibility:,.2f}"
+    """Each matched claim's status follows the payer's answer (the last one for a claim wins).
+
+    A reversal leaves the status to the corrected payment that follows it; a claim exported
+    but never confirmed as uploaded is marked submitted first, since a payment proves it arrived.
+    """
+    targets: dict[int, tuple[Claim, ClaimStatus, str]] = {}
+    for payment, claim in zip(payments, matched, strict=True):
+        if claim is None:
+            continue
+        number = claim.claim_number
+        result.claims_posted.append(number)
+        result.paid += payment.paid
+        result.patient_responsibility += payment.patient_responsibility
+        if payment.status_code == rm.REVERSAL:
+            result.reversals.append(number)
+            continue
+        target = _status_after(payment)
+        if target is None:
+            result.review.append(
+                f"Claim {number}: the payer answered with claim status {payment.status_code} "
+                "(not processed for payment here); nothing changes on the claim."
+            )
+            continue
+        reason = (
+            f"Remittance: paid ${payment.paid:,.2f}, patient responsibility "
+            f"${payment.patient_responsibility:,.2f}"
+        )
+        targets[claim.id] = (claim, target, reason)
+    unsent = (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED, ClaimStatus.CLOSED)
+    for claim, _target, _reason in targets.values():
+        if claim.status in unsent:
+            result.review.append(
+                f"Claim {claim.claim_number} is {claim.status.value.replace('_', ' ')}, yet the payer paid "
+                "on it: the payment is recorded; check the claim and set its status."
+            )
+    moves = [(c, t, r) for c, t, r in targets.values() if c.status not in unsent]
+    record_transitions(
+        session,
+        [
+            (c, ClaimStatus.SUBMITTED, "The payer's remittance shows it received the claim")
+            for c, _t, _r in moves
+            if c.status is ClaimStatus.BATCHED
+        ],
+        actor,
     )
-    if claim.status is ClaimStatus.BATCHED:
-        # a payment proves the payer received the claim, even if nobody confirmed the upload
-        record_transition(
-            session, claim, ClaimStatus.SUBMITTED, actor, "The payer's remittance shows it received the claim"
-        )
-    if claim.status in (ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED, ClaimStatus.CLOSED):
-        result.review.append(
-            f"Claim {number} is {claim.status.value.replace('_', ' ')}, yet the payer paid on it: the "
-            "payment is recorded; check the claim and set its status."
-        )
-        return
-    if claim.status is not target:
-        record_transition(session, claim, target, actor, reason)
-    if target is ClaimStatus.DENIED:
-        result.denied.append(number)
-    elif target is ClaimStatus.PARTIALLY_PAID:
-        result.partially_paid.append(number)
+    record_transitions(session, moves, actor)
+    for claim, target, _reason in moves:
+        if target is ClaimStatus.DENIED:
+            result.denied.append(claim.claim_number)
+        elif target is ClaimStatus.PARTIALLY_PAID:
+            result.partially_paid.append(claim.claim_number)
 
 
 # --- what the Payments page shows ------------------------------------------------------------
