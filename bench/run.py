@@ -23,6 +23,8 @@ from bench.claims import report as claims_report
 from bench.dataset import PATIENTS, TODAY, clinic_database
 from bench.frontdesk import bench_frontdesk
 from bench.frontdesk import report as frontdesk_report
+from bench.remittances import bench_remittances
+from bench.remittances import report as remittances_report
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 STARTS = int(os.environ.get("BENCH_STARTS", "7"))
@@ -130,6 +132,7 @@ def write_results(
     coding: dict[str, float],
     frontdesk: dict[str, float],
     claims: dict[str, float],
+    remittances: dict[str, float],
 ) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -175,6 +178,8 @@ For reference, fetching only the raw administration rows with no objects built t
 {frontdesk_report(frontdesk)}
 
 {claims_report(claims)}
+
+{remittances_report(remittances)}
 """
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -187,7 +192,8 @@ def main() -> int:
     coding = bench_coding(db_path)
     frontdesk = bench_frontdesk(db_path)
     claims = bench_claims(db_path)
-    print(write_results(startup, finder, coding, frontdesk, claims))
+    remittances = bench_remittances(db_path)
+    print(write_results(startup, finder, coding, frontdesk, claims, remittances))
     return 0
 
 

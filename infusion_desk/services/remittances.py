@@ -20,6 +20,7 @@ paid, partially paid (some lines paid nothing) or denied.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -340,18 +341,18 @@ def _post(
         session.execute(sa.insert(Adjustment.__table__), adjustments)
 
     # denial work items, the payer's claim numbers and the claims' new status
+    by_claim: dict[int, list[tuple[int | None, int | None, rm.CasAdjustment, tuple[str, ...]]]] = {}
+    for (at, service, target), line_id in zip(line_targets, line_ids, strict=True):
+        by_claim.setdefault(at, []).extend(
+            (target, line_id, cas, service.remark_codes) for cas in service.adjustments
+        )
     items: list[dict[str, Any]] = []
     for index, payment in enumerate(remittance.claims):
         claim = matched[index]
         if claim is None or payment.status_code == rm.REVERSAL:
             continue
         found = [(None, None, cas, payment.remark_codes) for cas in payment.adjustments]
-        found += [
-            (target, line_id, cas, service.remark_codes)
-            for (at, service, target), line_id in zip(line_targets, line_ids, strict=True)
-            if at == index
-            for cas in service.adjustments
-        ]
+        found += by_claim.get(index, [])
         payer_type = payer_types.get(claim.payer_id, "commercial")
         items.extend(_denial_items(claim, payer_type, remittance.payment_date, found))
     if items:
@@ -409,7 +410,7 @@ def _denial_items(
     """
     items: list[dict[str, Any]] = []
     for line_id, remit_line_id, cas, remarks in found:
-        if cas.amount <= 0 or not denials.is_denial(cas.group, cas.reason):
+        if cas.amount <= 0 or not _is_denial(cas.group, cas.reason):
             continue
         reason = denials.explain(cas.group, cas.reason, remarks)
         items.append(
@@ -427,6 +428,12 @@ def _denial_items(
             }
         )
     return items
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_denial(group: str, reason: str) -> bool:
+    # tens of thousands of adjustments, a few dozen distinct reasons
+    return denials.is_denial(group, reason)
 
 
 def _match_line(service: rm.ServicePayment, candidates: list[sa.Row[Any]]) -> sa.Row[Any] | None:
