@@ -9,6 +9,7 @@
     infusion-desk --user biller batch upload 7 8             # or send them by SFTP
     infusion-desk --user biller ack import inbox/*.999 inbox/*.277
     infusion-desk --user biller era import inbox/*.835       # post payers' remittances
+    infusion-desk --user biller denials list --format csv > denials.csv
 
 They go through the same services and role checks as the Billing workspace.
 """
@@ -99,6 +100,14 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "import", help="post 835 files to claims and lines; exits 1 when a file is refused or needs review"
     )
     posts.add_argument("files", nargs="+", type=Path)
+
+    denied = commands.add_parser("denials", help="the denial work queue (signs in)")
+    denied_actions = denied.add_subparsers(dest="denials_command", metavar="ACTION", required=True)
+    queue = denied_actions.add_parser(
+        "list", help="denied lines to work, most money and nearest deadline first"
+    )
+    queue.add_argument("--format", choices=("text", "csv"), default="text")
+    queue.add_argument("--all", action="store_true", help="include worked and closed items")
 
 
 def _claim_ids(service: object, actor: Actor, refs: list[str]) -> list[int]:
@@ -262,4 +271,45 @@ def cmd_era(args: argparse.Namespace, db: Database, actor: Actor) -> int:
     return status
 
 
-HANDLERS: dict[str, Handler] = {"claims": cmd_claims, "batch": cmd_batch, "ack": cmd_ack, "era": cmd_era}
+DENIAL_COLUMNS = (
+    "claim", "patient", "payer", "service_date", "code", "adjustment", "category", "amount",
+    "appeal_deadline", "owner", "status", "reason", "action",
+)
+
+
+def cmd_denials(args: argparse.Namespace, db: Database, actor: Actor) -> int:
+    import csv
+
+    from infusion_desk.services.denials import DenialService
+
+    rows = DenialService(db).work_queue(actor, include_closed=args.all)
+    values = [
+        (
+            r.claim_number, r.patient, r.payer, r.service_date.isoformat() if r.service_date else "", r.code,
+            r.adjustment, r.category, f"{r.amount:.2f}",
+            r.appeal_deadline.isoformat() if r.appeal_deadline else "", r.owner, r.status, r.reason, r.action,
+        )
+        for r in rows
+    ]
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(DENIAL_COLUMNS)
+        writer.writerows(values)
+        return EXIT_OK
+    if not rows:
+        print("No denials to work.")
+    for r in rows:
+        due = r.appeal_deadline.strftime("%m/%d/%Y") if r.appeal_deadline else "no deadline"
+        amount = f"${r.amount:,.2f}"
+        print(f"{r.claim_number}  {r.code:<6} {r.adjustment:<8} {amount:>11}  appeal by {due}  {r.category}")
+        print(f"    {r.patient}, {r.payer}: {r.reason.splitlines()[0]}")
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Handler] = {
+    "claims": cmd_claims,
+    "batch": cmd_batch,
+    "ack": cmd_ack,
+    "era": cmd_era,
+    "denials": cmd_denials,
+}

@@ -160,3 +160,46 @@ def test_era_import_posts_a_remittance_once_and_refuses_a_damaged_one(
     assert "not a readable 835 remittance" in capsys.readouterr().err
     assert main(["--database-url", demo, "claims", "list", "--status", "paid", "--format", "json"]) == 0
     assert claim.claim_number in capsys.readouterr().out
+
+
+def test_denials_list_writes_the_work_queue_as_csv(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import io
+    from decimal import Decimal
+
+    from infusion_desk.billing.remittance import CasAdjustment, ClaimPayment, Remittance, ServicePayment
+    from tests.billing.x12.remit_fixtures import write_835
+
+    assert main(["--database-url", demo, "denials", "list"]) == 0
+    assert "No denials to work." in capsys.readouterr().out
+    assert main(["--database-url", demo, "claims", "build", "--today", TODAY.isoformat()]) == 0
+    assert main(["--database-url", demo, "batch", "export", "--out", str(tmp_path), "--today", TODAY.isoformat()]) == 0
+    exported = [Path(line) for line in capsys.readouterr().out.splitlines() if line.endswith(".837")]
+    claim = read_837p(exported[0].read_text(encoding="ascii"))[0]
+    lines = tuple(
+        ServicePayment(
+            code=line.code, modifiers=line.modifiers, charge=line.charge, paid=Decimal("0.00"),
+            line_control_number=line.control_number, adjustments=(CasAdjustment("CO", "29", line.charge),),
+        )
+        for line in claim.lines
+    )
+    payment = ClaimPayment(
+        claim.claim_number, "1", sum((line.charge for line in claim.lines), Decimal(0)), Decimal("0.00"), lines=lines
+    )
+    era = tmp_path / "denied.835"
+    era.write_text(
+        write_835(
+            Remittance("CHK7", "1999999999", "FICTIONAL HEALTH PLAN", "CHK", TODAY, Decimal("0.00"), claims=(payment,))
+        ),
+        encoding="ascii",
+    )
+    assert main(["--database-url", demo, "era", "import", str(era)]) == 0
+    capsys.readouterr()
+    assert main(["--database-url", demo, "denials", "list", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == len(claim.lines)
+    assert {row["claim"] for row in rows} == {claim.claim_number}
+    assert {row["adjustment"] for row in rows} == {"CO-29"} and {row["category"] for row in rows} == {"timely filing"}
+    assert sorted(Decimal(row["amount"]) for row in rows) == sorted(line.charge for line in claim.lines)

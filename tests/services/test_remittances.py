@@ -387,3 +387,28 @@ def test_public_835_samples_post_their_claims_to_the_review_list(sqlite_services
     assert result.claims_posted == [] and len([i for i in result.review if "No claim numbered" in i]) == claims
     assert _counts(services)[1] == claims  # every CLP kept, with the reason it waits
     assert len(service.review_items(actor)) == claims
+
+
+def test_the_denial_work_queue_puts_the_most_money_first_with_the_reason_in_words(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    first, second = claims[0], claims[1]
+    RemittanceService(services.db).import_text(
+        services.auth.sign_in("biller", "demo"),
+        write_835(_remittance(_paid(first, icn="I1", deny_line=1), _paid(second, icn="I2", deny_line=1))),
+        "e.835",
+    )
+    queue = DenialService(services.db).work_queue(services.auth.sign_in("biller", "demo"))
+    assert [row.claim_number for row in queue] == [
+        c.claim_number for c in sorted((first, second), key=lambda c: -c.lines[0].charge)
+    ]
+    top = queue[0]
+    assert top.adjustment == "CO-197" and top.category == "authorization"
+    assert "authorization" in top.reason.lower() and top.action  # plain words and the next step
+    assert top.appeal_deadline is not None and top.appeal_deadline > TODAY
+    assert top.status == "open" and top.code == next(c for c in (first, second) if c.claim_number == top.claim_number).lines[0].code
+    with pytest.raises(PermissionDenied):
+        DenialService(services.db).work_queue(services.auth.sign_in("frontdesk", "demo"))
