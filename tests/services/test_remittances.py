@@ -349,10 +349,9 @@ def test_only_billers_post_remittances(exported: tuple[Services, tuple[ClaimData
         )
 
 
+SAMPLE_DIR = Path("/work/shared/x12-samples/835")  # the public samples, as tests/billing/x12 reads them
 SAMPLES = sorted(
-    p
-    for p in (Path(__file__).resolve().parents[3] / "shared" / "x12-samples" / "835").iterdir()
-    if "fail" not in p.name and "error" not in p.name
+    p for p in (SAMPLE_DIR.iterdir() if SAMPLE_DIR.is_dir() else ()) if "fail" not in p.name and "error" not in p.name
 )
 
 
