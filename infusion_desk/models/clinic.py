@@ -17,7 +17,7 @@ from infusion_desk.models.base import (
     UTCDateTime,
     enum_column,
 )
-from infusion_desk.models.enums import AdminClass, PayerType, Role
+from infusion_desk.models.enums import AdminClass, EraPosting, PayerType, Role
 
 UserId = NewType("UserId", int)
 PayerId = NewType("PayerId", int)
@@ -109,6 +109,9 @@ class Payer(TimestampMixin, Base):
     appeal_days: Mapped[int] = mapped_column(default=120)
     reverify_days: Mapped[int] = mapped_column(default=30)
     coding_settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    era_posting: Mapped[EraPosting] = mapped_column(
+        enum_column(EraPosting), default=EraPosting.REVIEW, server_default=EraPosting.REVIEW.value
+    )
     active: Mapped[bool] = mapped_column(default=True)
     clearinghouse_profile_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("clearinghouse_profile.id"),

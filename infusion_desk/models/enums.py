@@ -131,6 +131,17 @@ class AdjustmentGroup(StrEnum):
     OA = "OA"
 
 
+class EraPosting(StrEnum):
+    """How a payer's 835 remittances are posted (the pattern of the best practice-management systems)."""
+
+    REVIEW = "review"
+    """Every remittance waits until a biller reviews and posts it (the default)."""
+    MATCHED = "matched"
+    """Posted at once when every claim and line found its match; otherwise it waits."""
+    ALL = "all"
+    """Posted at once; what finds no match waits on the review list."""
+
+
 class PaymentMethod(StrEnum):
     CASH = "cash"
     CHECK = "check"

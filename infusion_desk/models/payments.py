@@ -68,6 +68,9 @@ class RemittanceClaim(Base):
     patient_responsibility: Mapped[Decimal] = mapped_column(Money())
     payer_claim_control_number: Mapped[str | None] = mapped_column(sa.String(50), doc="CLP07")
     unmatched_reason: Mapped[str | None] = mapped_column(sa.Text)
+    remark_codes: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'"), doc="MOA/MIA remark codes"
+    )
 
     lines: Mapped[list[RemittanceLine]] = relationship(cascade="all, delete-orphan")
     adjustments: Mapped[list[Adjustment]] = relationship(

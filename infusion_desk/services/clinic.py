@@ -21,7 +21,7 @@ from infusion_desk.models import (
     Provider,
 )
 from infusion_desk.models.db import Database
-from infusion_desk.models.enums import DoseBasis, PayerType
+from infusion_desk.models.enums import DoseBasis, EraPosting, PayerType
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.errors import NotFound, ValidationFailed
@@ -278,6 +278,36 @@ class ClinicService:
             payer_type = payer.payer_type.value if payer.payer_type is not PayerType.OTHER else "commercial"
             settings = PayerSettings.from_mapping(payer_type, payer.coding_settings or {})
             return {name: getattr(settings, name) for name in PayerSettings.__dataclass_fields__}
+
+    def payer_era_posting(self, actor: Actor, payer_id: int) -> EraPosting:
+        """How the payer's 835 remittances are posted: after review (default), when matched, or all."""
+        actor.require(Permission.CODE_VISIT)
+        with self._db.session() as session:
+            payer = session.get(Payer, payer_id)
+            if payer is None:
+                raise NotFound(f"Payer {payer_id} no longer exists.")
+            return payer.era_posting
+
+    def set_payer_era_posting(self, actor: Actor, payer_id: int, mode: EraPosting | str) -> None:
+        actor.require(Permission.CLINIC_SETTINGS)
+        try:
+            chosen = EraPosting(mode)
+        except ValueError as exc:
+            message = f"{mode!r} is not a posting choice: review, matched or all."
+            raise ValidationFailed([error("ERA_POSTING", message, "era_posting")]) from exc
+        with self._db.session() as session:
+            payer = session.get(Payer, payer_id)
+            if payer is None:
+                raise NotFound(f"Payer {payer_id} no longer exists.")
+            before, payer.era_posting = payer.era_posting, chosen
+            audit.record(
+                session,
+                actor,
+                "update",
+                "payer_era_posting",
+                payer.id,
+                detail={"before": before.value, "after": chosen.value},
+            )
 
     def set_payer_coding_settings(self, actor: Actor, payer_id: int, changes: dict[str, object]) -> None:
         """Change a payer's coding choices (JW/JZ, modifiers, complex biologics...); checked first."""

@@ -52,12 +52,18 @@ from infusion_desk.models import (
 )
 from infusion_desk.models.base import utcnow
 from infusion_desk.models.db import Database
-from infusion_desk.models.enums import AdjustmentGroup, ClaimStatus, DenialCategory, WorkItemStatus
+from infusion_desk.models.enums import (
+    AdjustmentGroup,
+    ClaimStatus,
+    DenialCategory,
+    EraPosting,
+    WorkItemStatus,
+)
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claims import record_transitions
-from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.inbound import read_inbound_file
 
 KIND = "835"
@@ -89,12 +95,14 @@ class PostingResult:
     """What could not be matched or applied, with the reason: the review queue's new items."""
     already_posted: list[str] = field(default_factory=list)
     """Payments (trace numbers) posted by an earlier file: skipped."""
+    held: list[str] = field(default_factory=list)
+    """Payments stored but waiting for a biller to post them (the payer's posting setting)."""
 
     def text(self) -> str:
         if self.already_imported:
             return f"{self.file_name}: already imported; nothing was posted again."
         lines = [
-            f"{self.file_name}: {self.payments} payment(s), {len(self.claims_posted)} claim(s) posted, "
+            f"{self.file_name}: {self.payments} payment(s) read, {len(self.claims_posted)} claim(s) posted, "
             f"paid ${self.paid:,.2f}, patient responsibility ${self.patient_responsibility:,.2f}"
         ]
         if self.provider_adjustments:
@@ -110,6 +118,8 @@ class PostingResult:
             )
         if self.reversals:
             lines.append(f"  payments reversed by the payer: {', '.join(self.reversals)}")
+        for held in self.held:
+            lines.append(f"  waiting for review before posting: {held}")
         for trace in self.already_posted:
             lines.append(f"  payment {trace} was posted before; skipped")
         for item in self.review:
@@ -138,6 +148,36 @@ class RemittanceService:
         actor.require(Permission.REMITTANCE_POST)
         with self._db.session() as session:
             return _review_reasons(session)
+
+    def post(self, actor: Actor, remittance_id: int) -> PostingResult:
+        """Post a payment that waited for review: it takes the effect an immediate posting has."""
+        actor.require(Permission.REMITTANCE_POST)
+        with collector_paused(), self._db.session() as session:
+            remittance = session.get(Remittance, remittance_id)
+            if remittance is None:
+                raise NotFound(f"Payment {remittance_id} no longer exists.")
+            if remittance.posted_at is not None:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "ALREADY_POSTED",
+                            f"Payment {remittance.trace_number} was already posted; nothing changed.",
+                            "remittance",
+                        )
+                    ]
+                )
+            result = PostingResult(f"payment {remittance.trace_number}")
+            _apply(session, actor, remittance, result)
+            result.payments = 1
+            audit.record(
+                session,
+                actor,
+                "post_remittance",
+                "remittance",
+                remittance.id,
+                detail={"trace": remittance.trace_number, "claims": len(result.claims_posted)},
+            )
+            return result
 
     def import_text(self, actor: Actor, text: str, file_name: str) -> PostingResult:
         actor.require(Permission.REMITTANCE_POST)
@@ -243,7 +283,6 @@ def _post(
             .order_by(ClaimLine.claim_id, ClaimLine.line_number)
         ):
             lines.setdefault(line.claim_id, []).append(line)
-    payer_types = {p.id: p.payer_type.value for p in session.scalars(sa.select(Payer))}
     row = Remittance(
         payer_id=payers.get(remittance.payer_id or "") or _common_payer(claims.values()),
         inbound_file_id=inbound_id,
@@ -252,8 +291,6 @@ def _post(
         payment_method=remittance.payment_method[:3],
         payment_date=remittance.payment_date,
         total_paid=remittance.total_paid,
-        posted_at=utcnow(),
-        posted_by_id=actor.user_id,
     )
     session.add(row)
     session.flush()
@@ -291,6 +328,7 @@ def _post(
                 "patient_responsibility": payment.patient_responsibility,
                 "payer_claim_control_number": payment.payer_claim_control_number,
                 "unmatched_reason": reason,
+                "remark_codes": list(payment.remark_codes),
             }
         )
     claim_ids = _insert_returning_ids(session, RemittanceClaim.__table__, claim_rows)
@@ -340,30 +378,120 @@ def _post(
     if adjustments:
         session.execute(sa.insert(Adjustment.__table__), adjustments)
 
-    # denial work items, the payer's claim numbers and the claims' new status
-    by_claim: dict[int, list[tuple[int | None, int | None, rm.CasAdjustment, tuple[str, ...]]]] = {}
-    for (at, service, target), line_id in zip(line_targets, line_ids, strict=True):
-        by_claim.setdefault(at, []).extend(
-            (target, line_id, cas, service.remark_codes) for cas in service.adjustments
+    # the payer's setting says whether the payment takes effect now or waits for a biller
+    complete = all(c is not None for c in matched) and all(t is not None for _, _, t in line_targets)
+    mode = _posting_mode(session, row.payer_id, [c for c in matched if c is not None])
+    if mode is EraPosting.ALL or (mode is EraPosting.MATCHED and complete):
+        _apply(session, actor, row, result)
+    else:
+        why = (
+            "not every claim and line found its match"
+            if mode is EraPosting.MATCHED
+            else "this payer's remittances are reviewed before posting"
         )
+        result.held.append(f"payment {row.id}, {trace}, ${remittance.total_paid:,.2f}: {why}")
+
+
+STRICTNESS = (EraPosting.REVIEW, EraPosting.MATCHED, EraPosting.ALL)
+
+
+def _posting_mode(session: Session, payer_id: int | None, claims: Sequence[Claim]) -> EraPosting:
+    """The payer's posting setting (review, matched or all).
+
+    When the file does not say which payer it is, the strictest setting among the payers of
+    the claims it pays; review when it pays none of ours.
+    """
+    ids = {payer_id} if payer_id is not None else {c.payer_id for c in claims}
+    if not ids:
+        return EraPosting.REVIEW
+    modes = set(session.scalars(sa.select(Payer.era_posting).where(Payer.id.in_(ids))))
+    return next((mode for mode in STRICTNESS if mode in modes), EraPosting.REVIEW)
+
+
+def _apply(session: Session, actor: Actor, remittance: Remittance, result: PostingResult) -> None:
+    """Give a stored payment its effect: statuses, payer claim numbers, denial work items.
+
+    It reads what the import stored, so a payment posted after review takes exactly the
+    same effect as one posted at once.
+    """
+    claim_rows = session.execute(
+        sa.select(
+            RemittanceClaim.id,
+            RemittanceClaim.claim_id,
+            RemittanceClaim.status_code,
+            RemittanceClaim.paid,
+            RemittanceClaim.patient_responsibility,
+            RemittanceClaim.payer_claim_control_number,
+            RemittanceClaim.remark_codes,
+        )
+        .where(RemittanceClaim.remittance_id == remittance.id)
+        .order_by(RemittanceClaim.id)
+    ).all()
+    ids = [r.id for r in claim_rows]
+    lines: dict[int, list[sa.Row[Any]]] = {}
+    adjustments: dict[tuple[int, int | None], list[sa.Row[Any]]] = {}
+    for chunk in chunks_of(ids):
+        for line in session.execute(
+            sa.select(
+                RemittanceLine.id,
+                RemittanceLine.remittance_claim_id,
+                RemittanceLine.claim_line_id,
+                RemittanceLine.paid,
+                RemittanceLine.remark_codes,
+            )
+            .where(RemittanceLine.remittance_claim_id.in_(chunk))
+            .order_by(RemittanceLine.id)
+        ):
+            lines.setdefault(line.remittance_claim_id, []).append(line)
+        for adjustment in session.execute(
+            sa.select(
+                Adjustment.remittance_claim_id,
+                Adjustment.remittance_line_id,
+                Adjustment.group_code,
+                Adjustment.reason_code,
+                Adjustment.amount,
+            )
+            .where(Adjustment.remittance_claim_id.in_(chunk))
+            .order_by(Adjustment.id)
+        ):
+            key = (adjustment.remittance_claim_id, adjustment.remittance_line_id)
+            adjustments.setdefault(key, []).append(adjustment)
+    claims: dict[int, Claim] = {}
+    for chunk in chunks_of(sorted({r.claim_id for r in claim_rows if r.claim_id is not None})):
+        claims.update((c.id, c) for c in session.scalars(sa.select(Claim).where(Claim.id.in_(chunk))))
+    payers = {p.id: p for p in session.scalars(sa.select(Payer))}
+
     items: list[dict[str, Any]] = []
-    for index, payment in enumerate(remittance.claims):
-        claim = matched[index]
-        if claim is None or payment.status_code == rm.REVERSAL:
+    icns: dict[int, str] = {}
+    answers: list[tuple[Claim, _Answer]] = []
+    for row in claim_rows:
+        claim = claims.get(row.claim_id) if row.claim_id is not None else None
+        if claim is None:
             continue
-        found = [(None, None, cas, payment.remark_codes) for cas in payment.adjustments]
-        found += by_claim.get(index, [])
-        payer_type = payer_types.get(claim.payer_id, "commercial")
-        items.extend(_denial_items(claim, payer_type, remittance.payment_date, found))
+        claim_lines = lines.get(row.id, [])
+        answer = _Answer(
+            row.status_code,
+            row.paid,
+            row.patient_responsibility,
+            tuple((line.paid, _patient_owes(adjustments.get((row.id, line.id), []))) for line in claim_lines),
+        )
+        answers.append((claim, answer))
+        if row.status_code == rm.REVERSAL:
+            continue
+        if row.payer_claim_control_number:
+            icns[claim.id] = row.payer_claim_control_number
+        payer = payers.get(claim.payer_id)
+        found = [(None, None, a, tuple(row.remark_codes or ())) for a in adjustments.get((row.id, None), ())]
+        for line in claim_lines:
+            found += [
+                (line.claim_line_id, line.id, a, tuple(line.remark_codes or ()))
+                for a in adjustments.get((row.id, line.id), ())
+            ]
+        items.extend(_denial_items(claim, payer, remittance.payment_date, found))
     if items:
         session.execute(sa.insert(DenialWorkItem.__table__), items)
         result.denials_opened += len(items)
         result.denied_amount += sum((item["amount"] for item in items), Decimal("0.00"))
-    icns = [
-        {"b_id": claim.id, "b_icn": payment.payer_claim_control_number}
-        for payment, claim in zip(remittance.claims, matched, strict=True)
-        if claim is not None and payment.payer_claim_control_number and payment.status_code != rm.REVERSAL
-    ]
     if icns:
         session.flush()
         table = Claim.__table__
@@ -371,12 +499,28 @@ def _post(
             sa.update(table)
             .where(table.c.id == sa.bindparam("b_id"))
             .values(payer_claim_control_number=sa.bindparam("b_icn")),
-            icns,
+            [{"b_id": claim_id, "b_icn": icn} for claim_id, icn in icns.items()],
         )
-        by_id = {c.id: c for c in claims.values()}
-        for icn in icns:
-            set_committed_value(by_id[icn["b_id"]], "payer_claim_control_number", icn["b_icn"])
-    _move_claims(session, actor, remittance.claims, matched, result)
+        for claim_id, icn in icns.items():
+            set_committed_value(claims[claim_id], "payer_claim_control_number", icn)
+    _move_claims(session, actor, answers, result)
+    remittance.posted_at = utcnow()
+    remittance.posted_by_id = actor.user_id
+
+
+def _patient_owes(adjustments: Sequence[sa.Row[Any]]) -> bool:
+    return any(a.group_code is AdjustmentGroup.PR for a in adjustments)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What the payer said about one claim, as stored: enough to set the claim's status."""
+
+    status_code: str
+    paid: Decimal
+    patient_responsibility: Decimal
+    lines: tuple[tuple[Decimal, bool], ...]
+    """Each line's paid amount and whether part of it is the patient's (a PR adjustment)."""
 
 
 def chunks_of(values: Sequence[Any], size: int = 900) -> list[Sequence[Any]]:
@@ -399,31 +543,36 @@ def _common_payer(claims: Iterable[Claim]) -> int | None:
 
 def _denial_items(
     claim: Claim,
-    payer_type: str,
+    payer: Payer | None,
     decided_on: date,
-    found: Sequence[tuple[int | None, int | None, rm.CasAdjustment, tuple[str, ...]]],
+    found: Sequence[tuple[int | None, int | None, Any, tuple[str, ...]]],
 ) -> list[dict[str, Any]]:
     """A work item for every denial adjustment (never for contractual or patient amounts).
 
     Each item keeps the reason category (from the CARC/RARC tables), the amount at stake and
-    the appeal deadline counted from the remittance date; nothing is written off.
+    the appeal deadline: the payer's appeal window from the remittance date. Nothing is
+    written off.
     """
+    payer_type = payer.payer_type.value if payer is not None else "commercial"
+    window = payer.appeal_days if payer is not None else None
+    deadline = denials.appeal_deadline(decided_on, payer_type, window)
     items: list[dict[str, Any]] = []
-    for line_id, remit_line_id, cas, remarks in found:
-        if cas.amount <= 0 or not _is_denial(cas.group, cas.reason):
+    for line_id, remit_line_id, adjustment, remarks in found:
+        group = adjustment.group_code.value
+        if adjustment.amount <= 0 or not _is_denial(group, adjustment.reason_code):
             continue
-        reason = denials.explain(cas.group, cas.reason, remarks)
+        reason = denials.explain(group, adjustment.reason_code, remarks)
         items.append(
             {
                 "claim_id": claim.id,
                 "claim_line_id": line_id,
                 "remittance_line_id": remit_line_id,
-                "group_code": _group(cas.group),
-                "reason_code": cas.reason[:5],
+                "group_code": adjustment.group_code,
+                "reason_code": adjustment.reason_code,
                 "remark_codes": list(remarks),
                 "category": DenialCategory(reason.category),
-                "amount": cas.amount,
-                "appeal_deadline": denials.appeal_deadline(decided_on, payer_type),
+                "amount": adjustment.amount,
+                "appeal_deadline": deadline,
                 "status": WorkItemStatus.OPEN,
             }
         )
@@ -468,27 +617,19 @@ def _adjustment(remit_claim_id: int, remit_line_id: int | None, cas: rm.CasAdjus
     }
 
 
-def _status_after(payment: rm.ClaimPayment) -> ClaimStatus | None:
-    if payment.status_code == DENIED:
+def _status_after(answer: _Answer) -> ClaimStatus | None:
+    if answer.status_code == DENIED:
         return ClaimStatus.DENIED
-    if payment.status_code not in PROCESSED:
+    if answer.status_code not in PROCESSED:
         return None
-    if payment.paid <= 0 and payment.patient_responsibility <= 0:
+    if answer.paid <= 0 and answer.patient_responsibility <= 0:
         return ClaimStatus.DENIED
-    unpaid = [
-        line
-        for line in payment.lines
-        if line.paid <= 0 and not any(a.group == "PR" for a in line.adjustments)
-    ]
+    unpaid = [paid for paid, patient_owes in answer.lines if paid <= 0 and not patient_owes]
     return ClaimStatus.PARTIALLY_PAID if unpaid else ClaimStatus.PAID
 
 
 def _move_claims(
-    session: Session,
-    actor: Actor,
-    payments: Sequence[rm.ClaimPayment],
-    matched: Sequence[Claim | None],
-    result: PostingResult,
+    session: Session, actor: Actor, answers: Sequence[tuple[Claim, _Answer]], result: PostingResult
 ) -> None:
     """Each matched claim's status follows the payer's answer (the last one for a claim wins).
 
@@ -496,9 +637,7 @@ def _move_claims(
     but never confirmed as uploaded is marked submitted first, since a payment proves it arrived.
     """
     targets: dict[int, tuple[Claim, ClaimStatus, str]] = {}
-    for payment, claim in zip(payments, matched, strict=True):
-        if claim is None:
-            continue
+    for claim, payment in answers:
         number = claim.claim_number
         result.claims_posted.append(number)
         result.paid += payment.paid

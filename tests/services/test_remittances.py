@@ -35,7 +35,7 @@ from infusion_desk.models import (
 from infusion_desk.models import (
     Remittance as RemittanceRow,
 )
-from infusion_desk.models.enums import ClaimStatus, DenialCategory, WorkItemStatus
+from infusion_desk.models.enums import ClaimStatus, DenialCategory, EraPosting, WorkItemStatus
 from infusion_desk.services.app import Services
 from infusion_desk.services.batches import BatchService
 from infusion_desk.services.claims import ClaimService
@@ -57,7 +57,13 @@ def exported(services: Services, tmp_path: Path) -> tuple[Services, tuple[ClaimD
     summary = BatchService(services.db).export(biller, out_dir=tmp_path, today=TODAY)
     claims = tuple(c for f in summary.files for c in read_837p(f.path.read_text(encoding="ascii")))
     assert len(claims) >= 4
+    _posting(services, EraPosting.ALL)  # these tests post at once; the review setting has its own tests
     return services, claims
+
+
+def _posting(services: Services, mode: EraPosting) -> None:
+    with services.db.session() as session:
+        session.execute(sa.update(Payer).values(era_posting=mode))
 
 
 def _paid(claim: ClaimData, *, icn: str, deny_line: int | None = None) -> ClaimPayment:
@@ -226,8 +232,14 @@ def test_a_denied_claim_and_an_unknown_claim(exported: tuple[Services, tuple[Cla
     assert all(item.reason_code == "50" and item.category is DenialCategory.MEDICAL_NECESSITY for item, _ in items)
     assert sorted(item.amount for item, _ in items) == sorted(line.charge for line in target.lines)
     assert all(item.status is WorkItemStatus.OPEN and item.claim_line_id for item, _ in items)
-    payer_type = items[0][1].value
-    assert items[0][0].appeal_deadline == appeal_deadline(TODAY, payer_type)
+    with services.db.session() as session:
+        window = session.scalar(
+            sa.select(Payer.appeal_days).join(Claim, Claim.payer_id == Payer.id).where(
+                Claim.claim_number == target.claim_number
+            )
+        )
+    # the payer's own appeal window, counted from the remittance date
+    assert items[0][0].appeal_deadline == appeal_deadline(TODAY, items[0][1].value, window)
     assert "denial(s) to work" in result.text()
     # nothing is dropped: the unknown claim's payment is kept for review, with the reason
     assert any("No claim numbered C9999999" in item for item in result.review)
@@ -411,3 +423,49 @@ def test_the_denial_work_queue_puts_the_most_money_first_with_the_reason_in_word
     assert top.status == "open" and top.code == next(c for c in (first, second) if c.claim_number == top.claim_number).lines[0].code
     with pytest.raises(PermissionDenied):
         DenialService(services.db).work_queue(services.auth.sign_in("frontdesk", "demo"))
+
+
+def test_by_default_a_payment_waits_for_review_and_then_posts_exactly_as_at_once(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    _posting(services, EraPosting.REVIEW)  # what a new payer starts with
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    claim = next(c for c in claims if len(c.lines) > 1)
+    result = service.import_text(
+        biller, write_835(_remittance(_paid(claim, icn="ICN-R", deny_line=1))), "review.835"
+    )
+    # stored whole, but nothing happened to the claim yet
+    assert result.claims_posted == [] and len(result.held) == 1 and "waiting for review" in result.text()
+    held = _claim(services, claim.claim_number)
+    assert held.status is ClaimStatus.BATCHED and held.payer_claim_control_number is None
+    (row,) = service.remittances(biller)
+    assert row.posted_at is None and row.claims == 1
+    with services.db.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(DenialWorkItem)) == 0
+
+    posted = service.post(biller, row.id)
+    assert posted.claims_posted == [claim.claim_number] and posted.denials_opened == 1
+    after = _claim(services, claim.claim_number)
+    assert after.status is ClaimStatus.PARTIALLY_PAID and after.payer_claim_control_number == "ICN-R"
+    assert service.remittances(biller)[0].posted_at is not None
+    with pytest.raises(ValidationFailed, match="already posted"):
+        service.post(biller, row.id)
+
+
+def test_matched_only_posts_a_complete_payment_and_holds_one_with_a_stranger(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    _posting(services, EraPosting.MATCHED)
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    complete = service.import_text(biller, write_835(_remittance(_paid(claims[0], icn="A"), trace="T1")), "a.835")
+    assert complete.claims_posted == [claims[0].claim_number] and complete.held == []
+    stranger = replace(_paid(claims[2], icn="X"), patient_control_number="C9999998")
+    partial = service.import_text(
+        biller, write_835(_remittance(_paid(claims[1], icn="B"), stranger, trace="T2")), "b.835"
+    )
+    assert partial.claims_posted == [] and "not every claim and line found its match" in partial.held[0]
+    assert _claim(services, claims[1].claim_number).status is ClaimStatus.BATCHED
