@@ -8,7 +8,8 @@
     infusion-desk --user biller batch confirm 7              # the file was uploaded to the portal
     infusion-desk --user biller batch upload 7 8             # or send them by SFTP
     infusion-desk --user biller ack import inbox/*.999 inbox/*.277
-    infusion-desk --user biller era import inbox/*.835       # post payers' remittances
+    infusion-desk --user biller era import inbox/*.835       # read payers' remittances (and post them)
+    infusion-desk --user biller era post 12                  # post a payment that waited for review
     infusion-desk --user biller denials list --format csv > denials.csv
 
 They go through the same services and role checks as the Billing workspace.
@@ -100,6 +101,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "import", help="post 835 files to claims and lines; exits 1 when a file is refused or needs review"
     )
     posts.add_argument("files", nargs="+", type=Path)
+    approve = era_actions.add_parser("post", help="post payments that waited for review (their numbers)")
+    approve.add_argument("payments", nargs="+", type=int)
 
     denied = commands.add_parser("denials", help="the denial work queue (signs in)")
     denied_actions = denied.add_subparsers(dest="denials_command", metavar="ACTION", required=True)
@@ -257,6 +260,15 @@ def cmd_era(args: argparse.Namespace, db: Database, actor: Actor) -> int:
 
     service = RemittanceService(db)
     status = EXIT_OK
+    if args.era_command == "post":
+        for payment in args.payments:
+            try:
+                print(service.post(actor, payment).text())
+            except ValidationFailed as exc:
+                for finding in exc.findings:
+                    print(f"infusion-desk: {finding.message}", file=sys.stderr)
+                status = EXIT_ERROR
+        return status
     for path in args.files:
         try:
             result = service.import_file(actor, path)

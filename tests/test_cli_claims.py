@@ -151,9 +151,14 @@ def test_era_import_posts_a_remittance_once_and_refuses_a_damaged_one(
         encoding="ascii",
     )
     assert main(["--database-url", demo, "era", "import", str(era)]) == 0
-    assert f"1 claim(s) posted, paid ${payment.paid:,.2f}" in capsys.readouterr().out
+    # a new payer's remittances wait for review: read, stored, not posted
+    assert "waiting for review before posting: payment 1, CHK42" in capsys.readouterr().out
     assert main(["--database-url", demo, "era", "import", str(era)]) == 0
     assert "already imported" in capsys.readouterr().out
+    assert main(["--database-url", demo, "era", "post", "1"]) == 0
+    assert f"1 claim(s) posted, paid ${payment.paid:,.2f}" in capsys.readouterr().out
+    assert main(["--database-url", demo, "era", "post", "1"]) == 1
+    assert "already posted" in capsys.readouterr().err
     damaged = tmp_path / "damaged.835"
     damaged.write_text(era.read_text(encoding="ascii")[:-40], encoding="ascii")
     assert main(["--database-url", demo, "era", "import", str(damaged)]) == 1
@@ -196,6 +201,7 @@ def test_denials_list_writes_the_work_queue_as_csv(
         encoding="ascii",
     )
     assert main(["--database-url", demo, "era", "import", str(era)]) == 0
+    assert main(["--database-url", demo, "era", "post", "1"]) == 0
     capsys.readouterr()
     assert main(["--database-url", demo, "denials", "list", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
