@@ -1,4 +1,4 @@
-"""Per-payer coding choices (JW/JZ, chemotherapy codes for biologics, modifiers) as a small form.
+"""Per-payer coding choices (JW/JZ, biologics, modifiers) and 835 posting, as a small form.
 
     PayerSettingsDialog(services, manager).open()
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from infusion_desk.models.enums import PayerType
+from infusion_desk.models.enums import EraPosting, PayerType
 from infusion_desk.services.access import Actor
 from infusion_desk.services.app import Services
 from infusion_desk.ui.errors import show_error
@@ -42,6 +42,11 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "separate_site_modifier": (("XU", "XU"), ("59", "59"), ("XS", "XS"), ("XP", "XP")),
     "separate_encounter_modifier": (("XE", "XE"), ("59", "59")),
 }
+ERA_CHOICES: tuple[tuple[str, str], ...] = (
+    (EraPosting.REVIEW.value, "After a biller reviews each remittance"),
+    (EraPosting.MATCHED.value, "At once when every claim and line matched"),
+    (EraPosting.ALL.value, "At once; what does not match waits for review"),
+)
 LABELS = {
     "complex_biologic_admin": "Complex &biologics billed with",
     "waste_modifiers": "&Waste modifiers",
@@ -88,6 +93,11 @@ class PayerSettingsDialog(QDialog):
         form.addRow("Always t&herapeutic codes for", self.therapeutic_codes_edit)
         form.addRow(self.protocol_check)
         form.addRow(self.vehicle_check)
+        self.era_combo = QComboBox()
+        self.era_combo.setObjectName("era_posting")
+        for value, text in ERA_CHOICES:
+            self.era_combo.addItem(text, value)
+        form.addRow("835 payments &posted", self.era_combo)
         self.status = QLabel("")
         self.status.setObjectName("payerSettingsStatus")
         form.addRow(self.status)
@@ -109,12 +119,18 @@ class PayerSettingsDialog(QDialog):
         payer_id = self.payer_combo.currentData()
         if payer_id is None:
             return
-        actor = self._actor
+        actor, clinic = self._actor, self._services.clinic
         self._runner.run(
-            lambda: self._services.clinic.payer_coding_settings(actor, payer_id), self._show, self._error
+            lambda: (
+                clinic.payer_coding_settings(actor, payer_id),
+                clinic.payer_era_posting(actor, payer_id),
+            ),
+            lambda value: self._show(*value),
+            self._error,
         )
 
-    def _show(self, settings: dict[str, Any]) -> None:
+    def _show(self, settings: dict[str, Any], era_posting: EraPosting = EraPosting.REVIEW) -> None:
+        self.era_combo.setCurrentIndex(max(0, self.era_combo.findData(era_posting.value)))
         for key, combo in self.combos.items():
             combo.setCurrentIndex(max(0, combo.findData(settings[key])))
         self.protocol_check.setChecked(bool(settings["bill_protocol_hydration"]))
@@ -134,17 +150,18 @@ class PayerSettingsDialog(QDialog):
         changes["therapeutic_admin_hcpcs"] = (
             self.therapeutic_codes_edit.text().upper().replace(",", " ").split()
         )
-        actor = self._actor
+        actor, clinic = self._actor, self._services.clinic
+        era_posting = self.era_combo.currentData()
 
         def done(_result: Any) -> None:
-            self.status.setText("Saved. New coding uses these settings.")
+            self.status.setText("Saved. New coding and new remittances use these settings.")
             self.saved.emit(payer_id)
 
-        self._runner.run(
-            lambda: self._services.clinic.set_payer_coding_settings(actor, payer_id, changes),
-            done,
-            self._error,
-        )
+        def save() -> None:
+            clinic.set_payer_coding_settings(actor, payer_id, changes)
+            clinic.set_payer_era_posting(actor, payer_id, era_posting)
+
+        self._runner.run(save, done, self._error)
 
     def _error(self, exc: Exception) -> None:
         show_error(self, exc)

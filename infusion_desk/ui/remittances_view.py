@@ -5,11 +5,13 @@
     view.refresh()
 
 **Import 835 remittances…** (Ctrl+I) reads one or more 835 files on the worker thread, with a
-progress bar counting files, and posts each as one transaction: a file that cannot be read,
-does not balance or was imported before posts nothing, and the others still post. What each
-file did is listed below the tables. **Payments** lists what was posted, newest first;
-**To review** lists the payments and paid lines the import could not put on a claim or a
-line, with the reason, so nothing the payer sent is lost.
+progress bar counting files, each as one transaction: a file that cannot be read, does not
+balance or was imported before changes nothing, and the others still go in. Each payment is
+then posted at once or waits for review, as the payer's setting says (File → Payer coding
+settings…: review first, the default; post when everything matched; post everything).
+**Payments** lists what came in, newest first; **Post payment** (Alt+P) posts the selected
+payment that waited for review. **To review** lists the payments and paid lines the import
+could not put on a claim or a line, with the reason, so nothing the payer sent is lost.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def _dollars(amount: Any) -> str:
 
 
 PAYMENT_COLUMNS: tuple[Column[RemittanceRow], ...] = (
+    ("Status", lambda r: "Posted" if r.posted_at else "Waiting for review"),
     ("Paid on", lambda r: us_date(r.payment_date)),
     ("Payer", lambda r: r.payer),
     ("Check / EFT", lambda r: r.trace_number),
@@ -80,8 +83,8 @@ REVIEW_COLUMNS: tuple[Column[ReviewItem], ...] = (
     ("Why it needs you", lambda r: r.reason),
 )
 
-Outcome = tuple[str, str | None, ValidationFailed | None, bool]
-"""(file name, what it did, why it was refused, whether it left items to review)."""
+Outcome = tuple[str, str | None, ValidationFailed | None, bool, int]
+"""(file name, what it did, why it was refused, whether it left items to review, payments held)."""
 
 
 class _ProgressRelay(QObject):
@@ -131,8 +134,19 @@ class RemittancesView(QWidget):
         self.payments: RowTableModel[RemittanceRow] = RowTableModel(PAYMENT_COLUMNS, self)
         self.payments_table = configure_table(QTableView(self), "remittanceHistory", "Posted payments")
         self.payments_table.setModel(self.payments)
-        payments_label = QLabel("&Payments posted (newest first):", self)
+        self.payments_table.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
+        payments_label = QLabel("Pa&yments received (newest first):", self)
         payments_label.setBuddy(self.payments_table)
+        self.post_button = QPushButton("&Post payment", self)
+        self.post_button.setObjectName("postPaymentButton")
+        self.post_button.setToolTip(
+            "You reviewed this payment: post it to its claims (statuses, payer claim numbers, denials)"
+        )
+        self.post_button.clicked.connect(self.post_selected)
+        self.post_button.setEnabled(False)
+        payments_row = QHBoxLayout()
+        payments_row.addWidget(payments_label, 1)
+        payments_row.addWidget(self.post_button)
         self.review: RowTableModel[ReviewItem] = RowTableModel(REVIEW_COLUMNS, self)
         self.review_table = configure_table(QTableView(self), "remittanceReview", "Payments to review")
         self.review_table.setModel(self.review)
@@ -152,14 +166,20 @@ class RemittancesView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(payments_label)
+        layout.addLayout(payments_row)
         layout.addWidget(self.payments_table, 2)
         layout.addWidget(self.review_label)
         layout.addWidget(self.review_table, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.report)
         QShortcut(QKeySequence("Ctrl+I"), self, self.import_remittances)
-        chain: list[QWidget] = [self.import_button, self.payments_table, self.review_table, self.report]
+        chain: list[QWidget] = [
+            self.import_button,
+            self.payments_table,
+            self.post_button,
+            self.review_table,
+            self.report,
+        ]
         for first, second in zip(chain, chain[1:], strict=False):
             self.setTabOrder(first, second)
         self.setFocusProxy(self.payments_table)
@@ -195,21 +215,57 @@ class RemittancesView(QWidget):
             return
         self.payments.set_rows(rows)
         self.review.set_rows(review)
+        waiting = sum(1 for r in rows if r.posted_at is None)
         if not rows:
             self.summary.setText(
-                "No payer payments are posted yet. Import the 835 files from your clearinghouse."
+                "No payer payments yet. Import the 835 files from your clearinghouse."
             )
         else:
             self.summary.setText(
-                f"{len(rows)} payment(s) posted; "
-                + (f"{len(review)} item(s) to review." if review else "nothing waits for review.")
+                f"{len(rows) - waiting} payment(s) posted"
+                + (f", {waiting} waiting for your review" if waiting else "")
+                + (f"; {len(review)} item(s) to review." if review else "; nothing left to place.")
             )
+        self._enable()
         self.review_label.setText(
             f"To re&view: {len(review)} payment(s) the import could not place"
             if review
             else "To re&view: nothing; every payment found its claim and lines"
         )
         self.loaded.emit()
+
+    # -- posting a reviewed payment ----------------------------------------------------------------
+
+    def current_payment(self) -> RemittanceRow | None:
+        index = self.payments_table.currentIndex()
+        return self.payments.row(index.row()) if index.isValid() else None
+
+    def _enable(self) -> None:
+        payment = self.current_payment()
+        self.post_button.setEnabled(
+            self._actor.can(Permission.REMITTANCE_POST) and payment is not None and payment.posted_at is None
+        )
+
+    def post_selected(self) -> None:
+        payment = self.current_payment()
+        if payment is None or payment.posted_at is not None or not self.post_button.isEnabled():
+            return
+        service, actor = self._service, self._actor
+        self.post_button.setEnabled(False)
+        self._say(f"Posting payment {payment.trace_number}…")
+        self._runner.run(
+            lambda: service.post(actor, payment.id),
+            lambda result: self._action_done(f"Posted payment {payment.trace_number}.", result.text()),
+            self._import_failed,
+        )
+
+    def _action_done(self, summary: str, details: str) -> None:
+        self._say(summary)
+        self.report.setPlainText(details)
+        self.report.setVisible(True)
+        self.changed.emit()
+        self.refresh()
+        self.finished.emit()
 
     # -- import -----------------------------------------------------------------------------------
 
@@ -228,9 +284,9 @@ class RemittancesView(QWidget):
             for done, path in enumerate(paths, start=1):
                 try:
                     result = service.import_file(actor, path)
-                    out.append((path.name, result.text(), None, bool(result.review)))
-                except ValidationFailed as exc:  # this file posts nothing; the others still post
-                    out.append((path.name, None, exc, False))
+                    out.append((path.name, result.text(), None, bool(result.review), len(result.held)))
+                except ValidationFailed as exc:  # this file changes nothing; the others still go in
+                    out.append((path.name, None, exc, False, 0))
                 relay.progressed.emit(done, len(paths))
             return out
 
@@ -247,14 +303,17 @@ class RemittancesView(QWidget):
 
     def _imported(self, results: list[Outcome]) -> None:
         self._import_over()
-        refused = [name for name, _text, exc, _review in results if exc is not None]
-        review = any(flag for *_rest, flag in results)
-        texts = [text if exc is None else f"{name}: {describe(exc)}" for name, text, exc, _ in results]
-        summary = f"Posted {len(results) - len(refused)} of {len(results)} file(s)."
+        refused = [name for name, _text, exc, _review, _held in results if exc is not None]
+        review = any(flag for _name, _text, _exc, flag, _held in results)
+        held = sum(count for *_rest, count in results)
+        texts = [text if exc is None else f"{name}: {describe(exc)}" for name, text, exc, _, _ in results]
+        summary = f"Read {len(results) - len(refused)} of {len(results)} file(s)."
         if refused:
-            summary += f" Not posted (nothing changed): {', '.join(refused)}."
+            summary += f" Not read (nothing changed): {', '.join(refused)}."
+        if held:
+            summary += f" {held} payment(s) wait for your review: select one and Post payment."
         if review:
-            summary += " Some payments need review: see To review."
+            summary += " Some payments could not be placed: see To review."
         self._say(summary, error=bool(refused))
         self.report.setPlainText("\n".join(t or "" for t in texts))
         self.report.setVisible(True)

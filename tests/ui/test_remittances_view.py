@@ -71,7 +71,7 @@ def _era(services: Services, folder: Path) -> tuple[Path, str]:
     return path, claim.claim_number
 
 
-def test_importing_an_835_posts_it_and_lists_what_needs_review(
+def test_importing_an_835_waits_for_review_then_posts_and_lists_what_it_could_not_place(
     qtbot: QtBot, clinic: Services, tmp_path: Path
 ) -> None:
     era, number = _era(clinic, tmp_path)
@@ -86,16 +86,27 @@ def test_importing_an_835_posts_it_and_lists_what_needs_review(
     with qtbot.waitSignal(view.finished, timeout=20_000), qtbot.waitSignal(view.changed, timeout=20_000):
         qtbot.keyClick(view, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: view.payments.rowCount() == 1, timeout=10_000)
-    # the readable file posted; the broken one was refused and changed nothing
-    assert "Posted 1 of 2 file(s)" in view.message.text() and "broken.835" in view.message.text()
-    assert "need review" in view.message.text()
+    # the readable file went in; the broken one was refused and changed nothing
+    assert "Read 1 of 2 file(s)" in view.message.text() and "broken.835" in view.message.text()
+    assert "1 payment(s) wait for your review" in view.message.text()
     report = view.report.toPlainText()
-    assert "1 claim(s) posted" in report and "not a readable 835" in report
+    assert "waiting for review" in report and "not a readable 835" in report
     assert column(view.payments_table, "Check / EFT") == ["EFT-UI-1"]
-    assert column(view.payments_table, "To review") == ["1"]
+    assert column(view.payments_table, "Status") == ["Waiting for review"]
     assert column(view.review_table, "Claim") == ["C7777777"]
     assert "No claim numbered C7777777" in column(view.review_table, "Why it needs you")[0]
-    assert number not in column(view.review_table, "Claim")
+
+    # the biller reviews it and posts it from the keyboard
+    assert not view.post_button.isEnabled()
+    view.payments_table.setFocus()
+    qtbot.keyClick(view.payments_table, Qt.Key.Key_Down)
+    assert view.post_button.isEnabled()
+    with qtbot.waitSignal(view.finished, timeout=20_000):
+        qtbot.keyClick(view, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: column(view.payments_table, "Status") == ["Posted"], timeout=10_000)
+    assert "Posted payment EFT-UI-1" in view.message.text()
+    assert "1 claim(s) posted" in view.report.toPlainText() and number not in column(view.review_table, "Claim")
+    assert not view.post_button.isEnabled()
 
 
 def test_the_page_is_for_billers_only(qtbot: QtBot, clinic: Services) -> None:
