@@ -5,7 +5,7 @@ recently signed visits are coded and billed, and the claims marked submitted (no
 timed). An 835 paying all of them is then written the way a payer writes one: each line
 matched by its REF*6R, 80% of the charge allowed and 80% of that paid, the rest contractual
 (CO-45) and coinsurance (PR-2), with a denial (CO-197) on every 25th claim's first line. The
-timed step is ``RemittanceService.import_file``: reading the file, checking every sum,
+payers are set to post their remittances at once (not after review). The timed step is ``RemittanceService.import_file``: reading the file, checking every sum,
 matching every claim and line, and posting payments, adjustments, statuses, denial work items
 and history in one transaction, in a new process (a biller's first import of the day).
 
@@ -37,8 +37,8 @@ def _prepare(clinic: Path) -> tuple[Path, Path]:
     import sqlalchemy as sa
 
     from infusion_desk.billing.remittance import CasAdjustment, ClaimPayment, Remittance, ServicePayment
-    from infusion_desk.models import Claim
-    from infusion_desk.models.enums import ClaimStatus
+    from infusion_desk.models import Claim, Payer
+    from infusion_desk.models.enums import ClaimStatus, EraPosting
     from infusion_desk.services.app import Services
     from infusion_desk.services.claim_data import claim_data_for
     from infusion_desk.services.claims import ClaimService
@@ -54,6 +54,8 @@ def _prepare(clinic: Path) -> tuple[Path, Path]:
         ClaimService(services.db).build(biller, visit_ids=visit_ids, today=TODAY)
         with services.db.session() as session:
             session.execute(sa.update(Claim).values(status=ClaimStatus.SUBMITTED))
+            # the payer's remittances post at once (the default makes a biller review them first)
+            session.execute(sa.update(Payer).values(era_posting=EraPosting.ALL))
             ids = list(session.scalars(sa.select(Claim.id).order_by(Claim.id)))
             data = claim_data_for(session, ids)
     finally:
