@@ -149,6 +149,49 @@ class RemittanceService:
         with self._db.session() as session:
             return _review_reasons(session)
 
+    def enter(self, actor: Actor, remittance: rm.Remittance) -> PostingResult:
+        """Post a paper EOB typed in by a biller: the same records and checks as an 835, at once.
+
+        Every claim must be one of ours and every line must find its claim line, and the sums
+        must balance; otherwise nothing is saved and the message says what to correct.
+        """
+        actor.require(Permission.REMITTANCE_POST)
+        problems = [error("UNBALANCED", p, "remittance") for p in rm.balance_problems(remittance)]
+        if not remittance.trace_number.strip():
+            problems.append(
+                error("CHECK_NUMBER", "Enter the check or EFT number printed on the EOB.", "trace_number")
+            )
+        if not remittance.claims:
+            problems.append(error("NO_CLAIMS", "Add the claims the EOB pays or denies.", "claims"))
+        if problems:
+            raise ValidationFailed(problems)
+        with collector_paused(), self._db.session() as session:
+            result = PostingResult("paper EOB")
+            payers = {p.payer_id: p.id for p in session.scalars(sa.select(Payer))}
+            _post(session, actor, None, remittance, payers, result, manual=True)
+            if result.already_posted:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "ALREADY_POSTED",
+                            f"Check or EFT {remittance.trace_number} from this payer is already posted.",
+                            "trace_number",
+                        )
+                    ]
+                )
+            if result.review:
+                # a typed EOB is fixed at the keyboard, not parked: nothing is saved
+                raise ValidationFailed([error("NOT_MATCHED", item, "claims") for item in result.review])
+            audit.record(
+                session,
+                actor,
+                "enter_remittance",
+                "remittance",
+                None,
+                detail={"trace": remittance.trace_number, "claims": len(result.claims_posted)},
+            )
+            return result
+
     def post(self, actor: Actor, remittance_id: int) -> PostingResult:
         """Post a payment that waited for review: it takes the effect an immediate posting has."""
         actor.require(Permission.REMITTANCE_POST)
@@ -248,12 +291,19 @@ class RemittanceService:
 def _post(
     session: Session,
     actor: Actor,
-    inbound_id: int,
+    inbound_id: int | None,
     remittance: rm.Remittance,
     payers: dict[str, int],
     result: PostingResult,
+    *,
+    manual: bool = False,
 ) -> None:
-    """Post one payment in bulk: a handful of statements whatever the number of claims."""
+    """Store one payment in bulk and post it now or leave it for review.
+
+    A handful of statements whatever the number of claims. The payer's setting says whether
+    it posts now; a payment a biller typed from a paper EOB is posted at once (entering it
+    was the review).
+    """
     trace = f"{remittance.trace_number} ({remittance.payer_name or remittance.payer_identifier})"
     if session.scalar(
         sa.select(Remittance.id).where(
@@ -291,6 +341,7 @@ def _post(
         payment_method=remittance.payment_method[:3],
         payment_date=remittance.payment_date,
         total_paid=remittance.total_paid,
+        manual=manual,
     )
     session.add(row)
     session.flush()
@@ -380,7 +431,8 @@ def _post(
 
     # the payer's setting says whether the payment takes effect now or waits for a biller
     complete = all(c is not None for c in matched) and all(t is not None for _, _, t in line_targets)
-    mode = _posting_mode(session, row.payer_id, [c for c in matched if c is not None])
+    ours = [c for c in matched if c is not None]
+    mode = EraPosting.ALL if manual else _posting_mode(session, row.payer_id, ours)
     if mode is EraPosting.ALL or (mode is EraPosting.MATCHED and complete):
         _apply(session, actor, row, result)
     else:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -469,3 +470,57 @@ def test_matched_only_posts_a_complete_payment_and_holds_one_with_a_stranger(
     )
     assert partial.claims_posted == [] and "not every claim and line found its match" in partial.held[0]
     assert _claim(services, claims[1].claim_number).status is ClaimStatus.BATCHED
+
+
+def test_a_paper_eob_typed_in_posts_at_once_through_the_same_records(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    services, claims = exported
+    _posting(services, EraPosting.REVIEW)  # typing the EOB is the review: it posts at once
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    eob = _remittance(_paid(claims[0], icn="PAPER-1"), trace="CHECK 10442")
+    result = service.enter(biller, eob)
+    assert result.claims_posted == [claims[0].claim_number] and result.held == []
+    assert _claim(services, claims[0].claim_number).status is ClaimStatus.PAID
+    (row,) = service.remittances(biller)
+    assert row.file_name == "entered by hand" and row.posted_at is not None and row.trace_number == "CHECK 10442"
+    with pytest.raises(ValidationFailed, match="already posted"):
+        service.enter(biller, eob)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda eob: replace(eob, total_paid=eob.total_paid + Decimal("0.01")), "BPR02"),
+        (lambda eob: replace(eob, trace_number="  "), "check or EFT number"),
+        (lambda eob: replace(eob, claims=()), "Add the claims"),
+        (
+            lambda eob: replace(eob, claims=(replace(eob.claims[0], patient_control_number="C4040404"),)),
+            "No claim numbered C4040404",
+        ),
+        (
+            lambda eob: replace(
+                eob,
+                claims=(
+                    replace(
+                        eob.claims[0],
+                        lines=tuple(
+                            replace(line, line_control_number=None, code="99999") for line in eob.claims[0].lines
+                        ),
+                    ),
+                ),
+            ),
+            "matches none of the claim's lines",
+        ),
+    ],
+)
+def test_a_paper_eob_with_a_mistake_saves_nothing_and_says_what_to_correct(
+    exported: tuple[Services, tuple[ClaimData, ...]], change: Any, message: str
+) -> None:
+    services, claims = exported
+    eob = change(_remittance(_paid(claims[0], icn="PAPER-1"), trace="CHECK 7"))
+    with pytest.raises(ValidationFailed, match=message):
+        RemittanceService(services.db).enter(services.auth.sign_in("biller", "demo"), eob)
+    assert _counts(services) == (0, 0, 0, 0, 0)
+    assert _claim(services, claims[0].claim_number).status is ClaimStatus.BATCHED
