@@ -29,7 +29,7 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
 
 # Keys of the Billing workspace's pages (they work while that workspace is shown).
 BILLING_KEYS: tuple[tuple[str, str], ...] = (
-    ("Alt+1 … Alt+4", "Billing: the Coding, Claims, Batches or Payments page"),
+    ("Alt+1 … Alt+5", "Billing: the Coding, Claims, Batches, Payments or Denials page"),
     ("Ctrl+B", "Claims: build claims from the signed visits"),
     ("Ctrl+R", "Claims: scrub the selected claims again (all open claims when none is selected)"),
     ("Ctrl+Shift+R", "Claims: scrub every open claim again"),

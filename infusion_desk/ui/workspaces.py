@@ -349,7 +349,7 @@ class NursingWorkspace(_LoadingWorkspace):
 
 
 class BillingWorkspace(_LoadingWorkspace):
-    """Billing in pages: Coding, Claims, Batches and Payments (Alt+1..Alt+4); F5 refreshes the page shown.
+    """Billing in pages: Coding, Claims, Batches, Payments, Denials (Alt+1..Alt+5); F5 refreshes the page.
 
     Coding is the queue of signed visits waiting to be coded, oldest first, beside the
     coder's review. A claim finding fixed in the coding opens that visit on the Coding
@@ -362,6 +362,7 @@ class BillingWorkspace(_LoadingWorkspace):
         # The claim screens are imported here, next to their only use in this module.
         from infusion_desk.ui.batches_view import BatchesView
         from infusion_desk.ui.claims_view import ClaimsView
+        from infusion_desk.ui.denials_view import DenialsView
         from infusion_desk.ui.remittances_view import RemittancesView
 
         super().__init__("billingWorkspace", services, actor, parent)
@@ -399,6 +400,12 @@ class BillingWorkspace(_LoadingWorkspace):
             self.payments = RemittancesView(services, actor, self)
             self.payments.changed.connect(lambda: self._mark_stale(self.claims))
             self.pages.addTab(self.payments, f"Payments  (Alt+{self.pages.count() + 1})")
+        self.denials: DenialsView | None = None
+        if actor.can(Permission.DENIAL_WORK):
+            self.denials = DenialsView(services, actor, self)
+            self.pages.addTab(self.denials, f"Denials  (Alt+{self.pages.count() + 1})")
+            if self.payments is not None:
+                self.payments.changed.connect(lambda: self._mark_stale(self.denials))
         self.body.addWidget(self.pages, 1)
         pages = [self.pages.widget(position) for position in range(self.pages.count())]
         for number, page in enumerate(pages, start=1):

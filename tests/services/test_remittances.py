@@ -524,3 +524,41 @@ def test_a_paper_eob_with_a_mistake_saves_nothing_and_says_what_to_correct(
         RemittanceService(services.db).enter(services.auth.sign_in("biller", "demo"), eob)
     assert _counts(services) == (0, 0, 0, 0, 0)
     assert _claim(services, claims[0].claim_number).status is ClaimStatus.BATCHED
+
+
+def test_a_denial_is_taken_then_transferred_or_written_off_only_with_a_managers_approval(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    manager = services.auth.sign_in("manager", "demo")
+    RemittanceService(services.db).import_text(
+        biller,
+        write_835(_remittance(_paid(claims[0], icn="I1", deny_line=1), _paid(claims[1], icn="I2", deny_line=1))),
+        "e.835",
+    )
+    service = DenialService(services.db)
+    first, second = service.work_queue(biller)
+    service.take(biller, first.id)
+    taken = next(r for r in service.work_queue(biller) if r.id == first.id)
+    assert taken.owner == "biller" and taken.status == "in progress"
+
+    with pytest.raises(ValidationFailed, match="Say why"):
+        service.transfer_to_patient(biller, first.id, "  ")
+    service.transfer_to_patient(biller, first.id, "Waiver signed 11/02/2026")
+    assert [r.id for r in service.work_queue(biller)] == [second.id]  # worked items leave the queue
+    with pytest.raises(ValidationFailed, match="already transferred to patient"):
+        service.request_write_off(biller, first.id, "too late")
+
+    with pytest.raises(ValidationFailed, match="Only a write-off a biller asked for"):
+        service.approve_write_off(manager, second.id)
+    service.request_write_off(biller, second.id, "Authorization never obtained; clinic error")
+    with pytest.raises(PermissionDenied):
+        service.approve_write_off(biller, second.id)  # a biller cannot write money off alone
+    assert next(r for r in service.work_queue(biller) if r.id == second.id).status == "write off requested"
+    service.approve_write_off(manager, second.id)
+    assert service.work_queue(biller) == []
+    closed = {r.id: r.status for r in service.work_queue(biller, include_closed=True)}
+    assert closed == {first.id: "transferred to patient", second.id: "written off"}

@@ -286,12 +286,17 @@ def test_billing_pages_switch_with_alt_keys_and_a_coding_fix_opens_the_visit(
         "Claims  (Alt+2)",
         "Batches  (Alt+3)",
         "Payments  (Alt+4)",
+        "Denials  (Alt+5)",
     ]
     claims = workspace.claims
     assert claims is not None and workspace.batches is not None and workspace.payments is not None
     with qtbot.waitSignal(workspace.payments.loaded, timeout=10_000):
         qtbot.keyClick(workspace, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     assert workspace.pages.currentWidget() is workspace.payments
+    assert workspace.denials is not None
+    with qtbot.waitSignal(workspace.denials.loaded, timeout=10_000):
+        qtbot.keyClick(workspace, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    assert workspace.pages.currentWidget() is workspace.denials
     with qtbot.waitSignal(claims.loaded, timeout=10_000):
         qtbot.keyClick(workspace, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     assert workspace.pages.currentWidget() is claims
