@@ -11,6 +11,7 @@
     infusion-desk --user biller era import inbox/*.835       # read payers' remittances (and post them)
     infusion-desk --user biller era post 12                  # post a payment that waited for review
     infusion-desk --user biller denials list --format csv > denials.csv
+    infusion-desk --user manager denials report --since 2026-01-01 [--format json]
 
 They go through the same services and role checks as the Billing workspace.
 """
@@ -111,6 +112,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     queue.add_argument("--format", choices=("text", "csv"), default="text")
     queue.add_argument("--all", action="store_true", help="include worked and closed items")
+    figures = denied_actions.add_parser(
+        "report", help="denial rate by payer and month, dollars by category and code, open denials by age"
+    )
+    figures.add_argument(
+        "--since", type=date.fromisoformat, help="first remittance date (default: a year ago)"
+    )
+    figures.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _claim_ids(service: object, actor: Actor, refs: list[str]) -> list[int]:
@@ -294,6 +302,8 @@ def cmd_denials(args: argparse.Namespace, db: Database, actor: Actor) -> int:
 
     from infusion_desk.services.denials import DenialService
 
+    if args.denials_command == "report":
+        return _denial_report(DenialService(db), actor, args)
     rows = DenialService(db).work_queue(actor, include_closed=args.all)
     values = [
         (
@@ -315,6 +325,52 @@ def cmd_denials(args: argparse.Namespace, db: Database, actor: Actor) -> int:
         amount = f"${r.amount:,.2f}"
         print(f"{r.claim_number}  {r.code:<6} {r.adjustment:<8} {amount:>11}  appeal by {due}  {r.category}")
         print(f"    {r.patient}, {r.payer}: {r.reason.splitlines()[0]}")
+    return EXIT_OK
+
+
+def _denial_report(service: object, actor: Actor, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from infusion_desk.services.denials import DenialService
+
+    assert isinstance(service, DenialService)
+    since = args.since or date.today() - timedelta(days=365)  # noqa: DTZ011 - a default, in local days
+    figures = service.analytics(actor, since)
+    rates = {
+        "overall": [figures.overall],
+        "by_payer": list(figures.by_payer),
+        "by_month": list(figures.by_month),
+    }
+    amounts = {
+        "by_category": list(figures.by_category),
+        "by_code": list(figures.by_code),
+        "open_by_age": list(figures.open_by_age),
+    }
+    if args.format == "json":
+        out: dict[str, object] = {"since": since.isoformat(), "recovered_by_appeals": str(figures.recovered)}
+        for name, rows in rates.items():
+            out[name] = [
+                {
+                    "key": r.key, "claims": r.claims, "denied_claims": r.denied_claims,
+                    "denial_rate_percent": str(r.rate), "denied_amount": str(r.denied_amount),
+                }
+                for r in rows
+            ]
+        for name, amount_rows in amounts.items():
+            out[name] = [{"key": r.key, "items": r.items, "amount": str(r.amount)} for r in amount_rows]
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    print(f"Denials since {since:%m/%d/%Y}")
+    for name, rows in rates.items():
+        print(f"\n{name.replace('_', ' ')}:")
+        for r in rows:
+            counts = f"{r.denied_claims:>5} of {r.claims:<6} claims"
+            print(f"  {r.key:<32} {counts}  {r.rate:>5}%  ${r.denied_amount:,.2f}")
+    for name, amount_rows in amounts.items():
+        print(f"\n{name.replace('_', ' ')}:")
+        for a in amount_rows:
+            print(f"  {a.key:<32} {a.items:>5} item(s)  ${a.amount:,.2f}")
+    print(f"\nrecovered by appeals: ${figures.recovered:,.2f}")
     return EXIT_OK
 
 

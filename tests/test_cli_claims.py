@@ -209,3 +209,23 @@ def test_denials_list_writes_the_work_queue_as_csv(
     assert {row["claim"] for row in rows} == {claim.claim_number}
     assert {row["adjustment"] for row in rows} == {"CO-29"} and {row["category"] for row in rows} == {"timely filing"}
     assert sorted(Decimal(row["amount"]) for row in rows) == sorted(line.charge for line in claim.lines)
+
+
+def test_denials_report_gives_a_manager_the_denial_rate(
+    demo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setenv("INFUSION_DESK_USER", "manager")
+    assert main(["--database-url", demo, "denials", "report", "--since", "2026-01-01", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # nothing adjudicated yet: no claims, a zero rate, no open denials, nothing recovered
+    assert report["overall"] == [
+        {"key": "all payers", "claims": 0, "denied_claims": 0, "denial_rate_percent": "0.0", "denied_amount": "0.00"}
+    ]
+    assert [a["amount"] for a in report["open_by_age"]] == ["0.00"] * 4
+    assert report["recovered_by_appeals"] == "0.00"
+    assert main(["--database-url", demo, "denials", "report", "--since", "2026-01-01"]) == 0
+    assert "Denials since 01/01/2026" in capsys.readouterr().out
+    monkeypatch.setenv("INFUSION_DESK_USER", "nurse")
+    assert main(["--database-url", demo, "denials", "report"]) == 1

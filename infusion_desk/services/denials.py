@@ -11,6 +11,7 @@ words and the next step from the clinic's CARC/RARC tables (:mod:`infusion_desk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,11 +21,24 @@ from sqlalchemy.orm import Session
 
 from infusion_desk.billing import denials
 from infusion_desk.billing.findings import error
-from infusion_desk.models import Claim, ClaimLine, DenialWorkItem, Patient, Payer, User
+from infusion_desk.billing.remittance import REVERSAL
+from infusion_desk.models import (
+    Appeal,
+    Claim,
+    ClaimLine,
+    DenialWorkItem,
+    Patient,
+    Payer,
+    Remittance,
+    RemittanceClaim,
+    RemittanceLine,
+    User,
+)
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import WorkItemStatus
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.claims import clinic_today
 from infusion_desk.services.errors import NotFound, ValidationFailed
 
 OPEN = (WorkItemStatus.OPEN, WorkItemStatus.IN_PROGRESS, WorkItemStatus.WRITE_OFF_REQUESTED)
@@ -107,6 +121,12 @@ class DenialService:
                     )
                 )
             return rows
+
+    def analytics(self, actor: Actor, since: date, today: date | None = None) -> DenialAnalytics:
+        """The denial figures a manager reviews (see :func:`denial_analytics`)."""
+        actor.require(Permission.REPORTS_VIEW)
+        with self._db.session() as session:
+            return denial_analytics(session, since, today or clinic_today(session))
 
     # -- working an item ----------------------------------------------------------------------
 
@@ -200,4 +220,136 @@ def _record(
         "denial_work_item",
         item.id,
         detail={"before": before.value, "after": item.status.value, "note": item.resolution_note},
+    )
+
+
+# --- analytics for managers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateRow:
+    """Denials in one group (payer, month): adjudicated claims, claims with a denial, dollars."""
+
+    key: str
+    claims: int
+    denied_claims: int
+    denied_amount: Decimal
+
+    @property
+    def rate(self) -> Decimal:
+        """Share of adjudicated claims with at least one denial, as a percentage to one place."""
+        if not self.claims:
+            return Decimal("0.0")
+        return (Decimal(100) * self.denied_claims / self.claims).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True, slots=True)
+class AmountRow:
+    key: str
+    items: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DenialAnalytics:
+    since: date
+    overall: RateRow
+    by_payer: tuple[RateRow, ...]
+    by_month: tuple[RateRow, ...]
+    by_category: tuple[AmountRow, ...]
+    by_code: tuple[AmountRow, ...]
+    open_by_age: tuple[AmountRow, ...]
+    """Open denial dollars by days since the payer's decision: 0-30, 31-60, 61-90, over 90."""
+    recovered: Decimal
+    """What appeals won back."""
+
+
+AGE_BUCKETS = ((30, "0-30 days"), (60, "31-60 days"), (90, "61-90 days"), (None, "over 90 days"))
+
+
+def _bucket(days: int) -> str:
+    return next(label for limit, label in AGE_BUCKETS if limit is None or days <= limit)
+
+
+def denial_analytics(session: Session, since: date, today: date) -> DenialAnalytics:
+    """The denial figures since ``since``, from the claims the payers adjudicated.
+
+    Denial rate by payer and month (a claim counts once, in the month of its first answer),
+    denied dollars by category and code, open denial dollars by age, what appeals recovered.
+    """
+    adjudicated = session.execute(
+        sa.select(RemittanceClaim.claim_id, Remittance.payment_date, Payer.name)
+        .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
+        .join(Claim, Claim.id == RemittanceClaim.claim_id)
+        .join(Payer, Payer.id == Claim.payer_id)
+        .where(
+            RemittanceClaim.claim_id.is_not(None),
+            RemittanceClaim.status_code != REVERSAL,
+            Remittance.posted_at.is_not(None),
+            Remittance.payment_date >= since,
+        )
+    ).all()
+    first_answer: dict[int, tuple[date, str]] = {}
+    for claim_id, paid_on, payer in adjudicated:
+        if claim_id not in first_answer or paid_on < first_answer[claim_id][0]:
+            first_answer[claim_id] = (paid_on, payer)
+    items = session.execute(
+        sa.select(
+            DenialWorkItem.claim_id,
+            DenialWorkItem.category,
+            DenialWorkItem.amount,
+            DenialWorkItem.status,
+            ClaimLine.code,
+            Remittance.payment_date,
+        )
+        .outerjoin(ClaimLine, ClaimLine.id == DenialWorkItem.claim_line_id)
+        .outerjoin(RemittanceLine, RemittanceLine.id == DenialWorkItem.remittance_line_id)
+        .outerjoin(RemittanceClaim, RemittanceClaim.id == RemittanceLine.remittance_claim_id)
+        .outerjoin(Remittance, Remittance.id == RemittanceClaim.remittance_id)
+    ).all()
+    denied: dict[int, Decimal] = {}
+    categories: dict[str, list[Decimal]] = {}
+    codes: dict[str, list[Decimal]] = {}
+    ages: dict[str, list[Decimal]] = {label: [] for _limit, label in AGE_BUCKETS}
+    for claim_id, category, amount, status, code, decided in items:
+        if status in OPEN:
+            ages[_bucket((today - (decided or today)).days)].append(amount)
+        if claim_id not in first_answer:
+            continue
+        denied[claim_id] = denied.get(claim_id, Decimal("0.00")) + amount
+        categories.setdefault(category.value.replace("_", " "), []).append(amount)
+        codes.setdefault(code or "(whole claim)", []).append(amount)
+
+    def rates(key_of: Callable[[int], str]) -> tuple[RateRow, ...]:
+        groups: dict[str, list[int]] = {}
+        for claim_id in first_answer:
+            groups.setdefault(key_of(claim_id), []).append(claim_id)
+        return tuple(
+            RateRow(
+                key,
+                len(ids),
+                sum(1 for i in ids if i in denied),
+                sum((denied.get(i, Decimal("0.00")) for i in ids), Decimal("0.00")),
+            )
+            for key, ids in sorted(groups.items())
+        )
+
+    def amounts(groups: dict[str, list[Decimal]]) -> tuple[AmountRow, ...]:
+        rows = [AmountRow(k, len(v), sum(v, Decimal("0.00"))) for k, v in groups.items()]
+        return tuple(sorted(rows, key=lambda r: (-r.amount, r.key)))
+
+    overall = rates(lambda _claim_id: "all payers")
+    recovered = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Appeal.recovered), 0)))
+    return DenialAnalytics(
+        since=since,
+        overall=overall[0] if overall else RateRow("all payers", 0, 0, Decimal("0.00")),
+        by_payer=rates(lambda claim_id: first_answer[claim_id][1]),
+        by_month=rates(lambda claim_id: first_answer[claim_id][0].strftime("%Y-%m")),
+        by_category=amounts(categories),
+        by_code=amounts(codes),
+        open_by_age=tuple(
+            AmountRow(label, len(ages[label]), sum(ages[label], Decimal("0.00")))
+            for _limit, label in AGE_BUCKETS
+        ),
+        recovered=Decimal(recovered or 0).quantize(Decimal("0.01")),
     )

@@ -562,3 +562,44 @@ def test_a_denial_is_taken_then_transferred_or_written_off_only_with_a_managers_
     assert service.work_queue(biller) == []
     closed = {r.id: r.status for r in service.work_queue(biller, include_closed=True)}
     assert closed == {first.id: "transferred to patient", second.id: "written off"}
+
+
+def test_denial_analytics_give_the_rate_by_payer_the_dollars_by_category_and_the_age_of_open_denials(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from datetime import timedelta
+
+    from infusion_desk.models import Appeal
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    denied, paid = claims[0], claims[1:4]
+    RemittanceService(services.db).import_text(
+        biller,
+        write_835(_remittance(_paid(denied, icn="D", deny_line=1), *(_paid(c, icn=c.claim_number) for c in paid))),
+        "e.835",
+    )
+    service = DenialService(services.db)
+    with services.db.session() as session:  # an appeal that won money back (appeal letters come later)
+        item = session.scalars(sa.select(DenialWorkItem)).first()
+        assert item is not None
+        session.add(Appeal(work_item_id=item.id, claim_id=item.claim_id, recovered=Decimal("123.45")))
+    manager = services.auth.sign_in("manager", "demo")
+    figures = service.analytics(manager, since=TODAY - timedelta(days=30), today=TODAY + timedelta(days=40))
+
+    assert figures.overall.claims == 4 and figures.overall.denied_claims == 1
+    assert figures.overall.rate == Decimal("25.0")
+    assert figures.overall.denied_amount == denied.lines[0].charge
+    assert sum(r.claims for r in figures.by_payer) == 4
+    assert [r.key for r in figures.by_month] == [TODAY.strftime("%Y-%m")]
+    assert [(r.key, r.amount) for r in figures.by_category] == [("authorization", denied.lines[0].charge)]
+    assert [(r.key, r.amount) for r in figures.by_code] == [(denied.lines[0].code, denied.lines[0].charge)]
+    ages = {r.key: r.amount for r in figures.open_by_age}
+    assert ages["31-60 days"] == denied.lines[0].charge and ages["0-30 days"] == Decimal("0.00")
+    assert figures.recovered == Decimal("123.45")
+    # a period that starts after the payment has nothing adjudicated in it
+    later = service.analytics(manager, since=TODAY + timedelta(days=1), today=TODAY + timedelta(days=40))
+    assert later.overall.claims == 0 and later.overall.rate == Decimal("0.0")
+    with pytest.raises(PermissionDenied):
+        service.analytics(services.auth.sign_in("nurse", "demo"), since=TODAY)
