@@ -433,6 +433,22 @@ class _ScrubData:
                 .where(Claim.patient_id.in_(chunk), Claim.status.in_(live))
             ):
                 self.billed.setdefault(row.patient_id, []).append(_Billed(*row))
+        self._billed_lines: dict[int, scrubber.BilledLine] = {}  # by the id of a row kept in billed
+        self.single_dose_codes = frozenset(self.single_dose)
+
+    def _billed_line(self, other: _Billed) -> scrubber.BilledLine:
+        # each live line is shown to every other claim of its patient: made once
+        line = self._billed_lines.get(id(other))
+        if line is None:
+            line = self._billed_lines[id(other)] = scrubber.BilledLine(
+                claim_number=other.claim_number,
+                payer_id=self.payers[other.payer_id].payer_id,
+                service_date=other.service_date,
+                code=other.code,
+                modifiers=tuple(other.modifiers or ()),
+                units=other.units,
+            )
+        return line
 
     def context(self, claim: Claim, data: ClaimData) -> scrubber.ScrubContext:
         payer = self.payers[claim.payer_id]
@@ -478,19 +494,10 @@ class _ScrubData:
             timely_filing_days=payer.timely_filing_days,
             drug_ndcs=self.drug_ndcs,
             waste_modifiers=self.settings[payer.id].waste_modifiers,
-            single_dose_codes=frozenset(self.single_dose),
+            single_dose_codes=self.single_dose_codes,
             covered_diagnoses=self.covered,
             billed_elsewhere=tuple(
-                scrubber.BilledLine(
-                    claim_number=other.claim_number,
-                    payer_id=self.payers[other.payer_id].payer_id,
-                    service_date=other.service_date,
-                    code=other.code,
-                    modifiers=tuple(other.modifiers or ()),
-                    units=other.units,
-                )
-                for other in others
-                if other.payer_id == claim.payer_id
+                self._billed_line(other) for other in others if other.payer_id == claim.payer_id
             ),
         )
 
@@ -588,7 +595,7 @@ class _Candidate:
     visit: Visit
     patient: Patient
     policy: InsurancePolicy
-    lines: list[CodedLine]
+    lines: list[Any]  # coded lines: rows, or entities just coded
 
 
 def _choose_policy(visit: Visit, policies: Sequence[InsurancePolicy]) -> InsurancePolicy | None:
@@ -618,20 +625,37 @@ def _administered(admins: Iterable[sa.Row[Any]], waste: bool) -> tuple[Decimal, 
     return (total, unit) if unit is not None and total > 0 else None
 
 
+_CODED_COLUMNS = (
+    CodedLine.id,
+    CodedLine.visit_id,
+    CodedLine.sequence,
+    CodedLine.code,
+    CodedLine.units,
+    CodedLine.modifiers,
+    CodedLine.diagnosis_pointers,
+    CodedLine.administration_ids,
+    CodedLine.ndc,
+    CodedLine.overridden,
+)
+"""What a claim reads of a coded line (plain rows: a batch of claims reads thousands)."""
+
+
 def coded_lines(
     session: Session, loaded: Sequence[LoadedVisit], coded_by: int | None = None
-) -> dict[int, list[CodedLine]]:
+) -> dict[int, list[Any]]:
     """Each visit's coded lines: the coder's when reviewed, else the engine's, saved as the visit's lines.
 
     A visit nobody reviewed is coded now, exactly as the coder's review screen would propose,
     and marked coded: its lines are what the claim bills, so the claim and the coding screen
     always show the same lines and rule traces, and a later change goes through an override.
+    The lines come back as rows with :data:`_CODED_COLUMNS` (or the new entities, which
+    have the same attributes).
     """
     visit_ids = [item.visit.id for item in loaded]
-    coded: dict[int, list[CodedLine]] = {}
+    coded: dict[int, list[Any]] = {}
     for chunk in chunks(visit_ids):
-        for line in session.scalars(
-            sa.select(CodedLine).where(CodedLine.visit_id.in_(chunk)).order_by(CodedLine.sequence)
+        for line in session.execute(
+            sa.select(*_CODED_COLUMNS).where(CodedLine.visit_id.in_(chunk)).order_by(CodedLine.sequence)
         ):
             coded.setdefault(line.visit_id, []).append(line)
     to_code = [
@@ -647,9 +671,11 @@ def coded_lines(
         }
         to_code = [documented[item.visit.id] for item in to_code]
         results = code_loaded(to_code, load_catalog(session), clinic_timezone(session))
+        recoded = [item.visit.id for item in to_code]
         for item in to_code:
-            for old in coded.pop(item.visit.id, []):
-                session.delete(old)
+            coded.pop(item.visit.id, None)
+        for chunk in chunks(recoded):
+            session.execute(sa.delete(CodedLine).where(CodedLine.visit_id.in_(chunk)))
         session.flush()
         now = utcnow()
         for item, result in zip(to_code, results, strict=True):
@@ -740,7 +766,12 @@ class ClaimService:
         ``existing`` maps a visit to its editable claim, rebuilt in place (same number) instead.
         """
         existing = existing or {}
-        loaded = load_visits_for_coding(session, Visit.id.in_(visit_ids), documentation=False)
+        # the visits alone: their payers and diagnoses only matter to coding, and coded_lines
+        # loads those itself for any visit it still has to code
+        loaded = [
+            LoadedVisit(visit, None, ())
+            for visit in session.scalars(sa.select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id))
+        ]
         visits = {item.visit.id: item for item in loaded}
         patients = {
             p.id: p
@@ -1488,14 +1519,14 @@ class _Pricing:
     def charge(self, code: str, units: Decimal) -> Decimal:
         return line_charge(code, units, self.charge_master, self.prices)
 
-    def ndc_for(self, line: CodedLine) -> str | None:
+    def ndc_for(self, line: CodedLine | sa.Row[Any]) -> str | None:
         """The NDC recorded at the chair, else the catalog's only package of the drug."""
         if line.ndc:
             return line.ndc
         drug = self.drugs.get(line.code)
         return drug.ndcs[0].ndc if drug is not None and len(drug.ndcs) == 1 else None
 
-    def ndc(self, line: CodedLine, ndc: str, admins: list[sa.Row[Any]]) -> tuple[Decimal, str]:
+    def ndc(self, line: CodedLine | sa.Row[Any], ndc: str, admins: list[sa.Row[Any]]) -> tuple[Decimal, str]:
         """The NDC quantity and unit of a drug line; 0 when it cannot be worked out (the scrubber says so)."""
         drug = self.drugs.get(line.code)
         package = next((n for n in drug.ndcs if n.ndc == ndc), None) if drug else None
