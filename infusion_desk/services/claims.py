@@ -1547,29 +1547,65 @@ class _Pricing:
         return (quantity if quantity is not None else Decimal(0)), package.ndc_unit
 
 
+@dataclass(frozen=True, slots=True)
+class _Approved:
+    """An approved authorization as claim building reads it."""
+
+    id: int
+    policy_id: int
+    order_id: int | None
+    number: str
+    valid_from: date
+    valid_to: date
+    codes: frozenset[str]
+
+
 class _Authorizations:
     def __init__(self, session: Session, patient_ids: set[int]) -> None:
-        self.rows: dict[int, list[PriorAuthorization]] = {}
-        for auth in session.scalars(
-            sa.select(PriorAuthorization)
-            .where(
+        rows = session.execute(
+            sa.select(
+                PriorAuthorization.id,
+                PriorAuthorization.patient_id,
+                PriorAuthorization.policy_id,
+                PriorAuthorization.order_id,
+                PriorAuthorization.number,
+                PriorAuthorization.valid_from,
+                PriorAuthorization.valid_to,
+            ).where(
                 PriorAuthorization.patient_id.in_(sorted(patient_ids)),
                 PriorAuthorization.status == AuthorizationStatus.APPROVED,
             )
-            .options(selectinload(PriorAuthorization.codes))
-        ):
-            self.rows.setdefault(auth.patient_id, []).append(auth)
-        self.numbers = {a.id: a.number for rows in self.rows.values() for a in rows}
+        ).all()
+        codes: dict[int, set[str]] = {}
+        for chunk in chunks([r.id for r in rows]):
+            for auth_id, code in session.execute(
+                sa.select(AuthorizationCode.authorization_id, AuthorizationCode.code).where(
+                    AuthorizationCode.authorization_id.in_(chunk)
+                )
+            ):
+                codes.setdefault(auth_id, set()).add(code)
+        self.rows: dict[int, list[_Approved]] = {}
+        for r in rows:
+            self.rows.setdefault(r.patient_id, []).append(
+                _Approved(
+                    r.id,
+                    r.policy_id,
+                    r.order_id,
+                    r.number,
+                    r.valid_from,
+                    r.valid_to,
+                    frozenset(codes.get(r.id, ())),
+                )
+            )
+        self.numbers = {a.id: a.number for approved in self.rows.values() for a in approved}
 
     def covering(
         self, patient_id: int, policy_id: int, code: str, day: date, order_id: int | None
-    ) -> PriorAuthorization | None:
+    ) -> _Approved | None:
         matches = [
             a
             for a in self.rows.get(patient_id, [])
-            if a.policy_id == policy_id
-            and a.valid_from <= day <= a.valid_to
-            and any(c.code == code for c in a.codes)
+            if a.policy_id == policy_id and a.valid_from <= day <= a.valid_to and code in a.codes
         ]
         matches.sort(key=lambda a: (a.order_id != order_id, -a.valid_from.toordinal(), -a.id))
         return matches[0] if matches else None
