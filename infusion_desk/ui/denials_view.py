@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -30,16 +30,14 @@ from PySide6.QtWidgets import (
 from infusion_desk.services.access import Permission
 from infusion_desk.services.denials import DenialRow, DenialService
 from infusion_desk.services.errors import ValidationFailed
-from infusion_desk.ui.errors import describe, report_failure, show_error
+from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import us_date
+from infusion_desk.ui.pages import Page
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
-from infusion_desk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
-
-ERROR_STYLE = "color: #b00020;"
 
 AskReason = Callable[[QWidget, str, str], str | None]
 """(parent, title, question) -> the text typed, or None when cancelled."""
@@ -65,8 +63,7 @@ DENIAL_COLUMNS: tuple[Column[DenialRow], ...] = (
 )
 
 
-class DenialsView(QWidget):
-    loaded = Signal()
+class DenialsView(Page):
     finished = Signal()  # an action finished and the queue reloads
 
     def __init__(
@@ -77,18 +74,10 @@ class DenialsView(QWidget):
         *,
         ask: AskReason | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("denialsView")
+        super().__init__("denials", parent)
         self._actor = actor
         self._service = DenialService(services.db)
         self._ask = ask or ask_reason
-        self._runner = TaskRunner(self)
-        self._generation = 0
-        self._started = False
-
-        self.summary = QLabel("Loading…", self)
-        self.summary.setObjectName("denialsSummary")
-        self.summary.setWordWrap(True)
         self.model: RowTableModel[DenialRow] = RowTableModel(DENIAL_COLUMNS, self)
         self.table = configure_table(QTableView(self), "denialQueue", "Denials to work")
         self.table.setModel(self.model)
@@ -117,9 +106,6 @@ class DenialsView(QWidget):
         for button in (self.take_button, self.transfer_button, self.write_off_button, self.approve_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        self.message = QLabel("", self)
-        self.message.setObjectName("denialsMessage")
-        self.message.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -142,36 +128,16 @@ class DenialsView(QWidget):
 
     # -- loading ----------------------------------------------------------------------------------
 
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if not self._started:
-            self.refresh()
+    def _load(self) -> list[DenialRow]:
+        return self._service.work_queue(self._actor)
 
-    def refresh(self) -> None:
-        self._started = True
-        self._generation += 1
-        generation = self._generation
-        service, actor = self._service, self._actor
-        self._runner.run(
-            lambda: service.work_queue(actor),
-            lambda rows: self._loaded(generation, rows),
-            lambda exc: self._load_failed(generation, exc),
-        )
-
-    def _load_failed(self, generation: int, exc: Exception) -> None:
-        if generation == self._generation:
-            report_failure(self, self.summary, exc, retry=self.refresh)
-
-    def _loaded(self, generation: int, rows: list[DenialRow]) -> None:
-        if generation != self._generation:
-            return
+    def _present(self, rows: list[DenialRow]) -> None:
         self.model.set_rows(rows)
         total = sum((r.amount for r in rows), Decimal("0.00"))
         self.summary.setText(
             f"{len(rows)} denial(s) to work, ${total:,.2f} at stake." if rows else "No denials to work."
         )
         self._show_current()
-        self.loaded.emit()
 
     # -- the picked denial --------------------------------------------------------------------------
 
@@ -245,17 +211,13 @@ class DenialsView(QWidget):
         self._runner.run(work, lambda _result: self._done(done), self._failed)
 
     def _done(self, text: str) -> None:
-        self._say(text)
+        self.say(text)
         self.refresh()
         self.finished.emit()
 
     def _failed(self, exc: Exception) -> None:
-        self._say(describe(exc), error=True)
+        self.say(describe(exc), error=True)
         if not isinstance(exc, ValidationFailed):
             show_error(self, exc)
         self.refresh()
         self.finished.emit()
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
-        self.message.setText(text)

@@ -38,16 +38,15 @@ from infusion_desk.services.access import Permission
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.remittances import RemittanceRow, RemittanceService, ReviewItem
 from infusion_desk.ui.claims_view import local_stamp
-from infusion_desk.ui.errors import describe, report_failure, show_error
+from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import us_date
+from infusion_desk.ui.pages import Page
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
-from infusion_desk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-ERROR_STYLE = "color: #b00020;"
 ERA_FILTER = "Remittances (*.835 *.era *.txt *.x12 *.edi);;All files (*)"
 
 ChooseFiles = Callable[[QWidget], list[str]]
@@ -91,9 +90,8 @@ class _ProgressRelay(QObject):
     progressed = Signal(int, int)
 
 
-class RemittancesView(QWidget):
+class RemittancesView(Page):
     changed = Signal()  # claims were paid, partially paid or denied: the claim queue is stale
-    loaded = Signal()
     finished = Signal()  # an import finished and its result is shown
 
     def __init__(
@@ -104,19 +102,11 @@ class RemittancesView(QWidget):
         *,
         choose_files: ChooseFiles | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setObjectName("remittancesView")
+        super().__init__("remittances", parent)
         self._actor = actor
         self._service = RemittanceService(services.db)
         self._choose_files = choose_files or ask_remittance_files
-        self._runner = TaskRunner(self)
-        self._generation = 0
-        self._started = False
         allowed = actor.can(Permission.REMITTANCE_POST)
-
-        self.summary = QLabel("Loading…", self)
-        self.summary.setObjectName("remittancesSummary")
-        self.summary.setWordWrap(True)
         self.import_button = QPushButton("&Import 835 remittances…  (Ctrl+I)", self)
         self.import_button.setObjectName("importEraButton")
         self.import_button.setToolTip("Post payers' 835 electronic remittance files to claims and lines")
@@ -153,9 +143,6 @@ class RemittancesView(QWidget):
         self.review_label = QLabel("To re&view: payments the import could not place", self)
         self.review_label.setBuddy(self.review_table)
 
-        self.message = QLabel("", self)
-        self.message.setObjectName("remittancesMessage")
-        self.message.setWordWrap(True)
         self.report = QPlainTextEdit(self)
         self.report.setObjectName("remittancesReport")
         self.report.setAccessibleName("What the last import did")
@@ -186,33 +173,11 @@ class RemittancesView(QWidget):
 
     # -- loading ----------------------------------------------------------------------------------
 
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if not self._started:
-            self.refresh()
+    def _load(self) -> tuple[list[RemittanceRow], list[ReviewItem]]:
+        return self._service.remittances(self._actor), self._service.review_items(self._actor)
 
-    def refresh(self) -> None:
-        self._started = True
-        self._generation += 1
-        generation = self._generation
-        service, actor = self._service, self._actor
-
-        def load() -> tuple[list[RemittanceRow], list[ReviewItem]]:
-            return service.remittances(actor), service.review_items(actor)
-
-        self._runner.run(
-            load,
-            lambda value: self._loaded(generation, *value),
-            lambda exc: self._load_failed(generation, exc),
-        )
-
-    def _load_failed(self, generation: int, exc: Exception) -> None:
-        if generation == self._generation:
-            report_failure(self, self.summary, exc, retry=self.refresh)
-
-    def _loaded(self, generation: int, rows: list[RemittanceRow], review: list[ReviewItem]) -> None:
-        if generation != self._generation:
-            return
+    def _present(self, value: tuple[list[RemittanceRow], list[ReviewItem]]) -> None:
+        rows, review = value
         self.payments.set_rows(rows)
         self.review.set_rows(review)
         waiting = sum(1 for r in rows if r.posted_at is None)
@@ -232,7 +197,6 @@ class RemittancesView(QWidget):
             if review
             else "To re&view: nothing; every payment found its claim and lines"
         )
-        self.loaded.emit()
 
     # -- posting a reviewed payment ----------------------------------------------------------------
 
@@ -252,7 +216,7 @@ class RemittancesView(QWidget):
             return
         service, actor = self._service, self._actor
         self.post_button.setEnabled(False)
-        self._say(f"Posting payment {payment.trace_number}…")
+        self.say(f"Posting payment {payment.trace_number}…")
         self._runner.run(
             lambda: service.post(actor, payment.id),
             lambda result: self._action_done(f"Posted payment {payment.trace_number}.", result.text()),
@@ -260,7 +224,7 @@ class RemittancesView(QWidget):
         )
 
     def _action_done(self, summary: str, details: str) -> None:
-        self._say(summary)
+        self.say(summary)
         self.report.setPlainText(details)
         self.report.setVisible(True)
         self.changed.emit()
@@ -294,7 +258,7 @@ class RemittancesView(QWidget):
         self.progress.setRange(0, len(paths))
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        self._say(f"Posting {len(paths)} file(s)…")
+        self.say(f"Posting {len(paths)} file(s)…")
         self._runner.run(work, self._imported, self._import_failed)
 
     def _progressed(self, done: int, total: int) -> None:
@@ -314,7 +278,7 @@ class RemittancesView(QWidget):
             summary += f" {held} payment(s) wait for your review: select one and Post payment."
         if review:
             summary += " Some payments could not be placed: see To review."
-        self._say(summary, error=bool(refused))
+        self.say(summary, error=bool(refused))
         self.report.setPlainText("\n".join(t or "" for t in texts))
         self.report.setVisible(True)
         self.changed.emit()
@@ -323,7 +287,7 @@ class RemittancesView(QWidget):
 
     def _import_failed(self, exc: Exception) -> None:
         self._import_over()
-        self._say(describe(exc), error=True)
+        self.say(describe(exc), error=True)
         if not isinstance(exc, ValidationFailed):
             show_error(self, exc)
         self.refresh()
@@ -332,7 +296,3 @@ class RemittancesView(QWidget):
     def _import_over(self) -> None:
         self.progress.setVisible(False)
         self.import_button.setEnabled(self._actor.can(Permission.REMITTANCE_POST))
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
-        self.message.setText(text)
