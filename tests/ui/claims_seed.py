@@ -44,6 +44,17 @@ def demo_template(directory: Path) -> Path:
     return path
 
 
+def built_template(directory: Path) -> Path:
+    """The demo clinic with its claims built, written once and copied per test."""
+    path = demo_template(directory)
+    services, _ = Services.open(f"sqlite:///{path}")
+    try:
+        build_claims(services)
+    finally:
+        services.close()
+    return path
+
+
 def open_copy(template: Path, directory: Path) -> Services:
     target = directory / "clinic.sqlite3"
     shutil.copyfile(template, target)

@@ -39,10 +39,9 @@ from tests.ui.claims_seed import (
     TODAY,
     acknowledgement_999,
     biller,
-    build_claims,
+    built_template,
     claims_per_file,
     close,
-    demo_template,
     export_batches,
     open_copy,
 )
@@ -56,13 +55,7 @@ PROFILE = "Demo clearinghouse (test mode)"
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo clinic with its claims built, once for the module."""
-    path = demo_template(tmp_path_factory.mktemp("batches-demo"))
-    services, _ = Services.open(f"sqlite:///{path}")
-    try:
-        build_claims(services)
-    finally:
-        services.close()
-    return path
+    return built_template(tmp_path_factory.mktemp("batches-demo"))
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from infusion_desk.billing.x12.read837 import read_837p
 from infusion_desk.services.app import Services
 from infusion_desk.services.remittances import RemittanceService
 from infusion_desk.ui.denials_view import DenialsView
-from tests.ui.claims_seed import TODAY, biller, build_claims, close, demo_template, export_batches, open_copy
+from tests.ui.claims_seed import (
+    TODAY,
+    biller,
+    built_template,
+    close,
+    export_batches,
+    open_copy,
+)
 from tests.ui.helpers import column
 
 pytestmark = pytest.mark.gui
@@ -23,13 +30,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = demo_template(tmp_path_factory.mktemp("denials-demo"))
-    services, _ = Services.open(f"sqlite:///{path}")
-    try:
-        build_claims(services)
-    finally:
-        services.close()
-    return path
+    return built_template(tmp_path_factory.mktemp("denials-demo"))
 
 
 @pytest.fixture

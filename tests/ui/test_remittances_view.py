@@ -16,7 +16,14 @@ from infusion_desk.services.access import Permission
 from infusion_desk.services.app import Services
 from infusion_desk.ui.remittances_view import RemittancesView
 from tests.billing.x12.remit_fixtures import write_835
-from tests.ui.claims_seed import TODAY, biller, build_claims, close, demo_template, export_batches, open_copy
+from tests.ui.claims_seed import (
+    TODAY,
+    biller,
+    built_template,
+    close,
+    export_batches,
+    open_copy,
+)
 from tests.ui.helpers import column
 
 pytestmark = pytest.mark.gui
@@ -24,13 +31,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = demo_template(tmp_path_factory.mktemp("payments-demo"))
-    services, _ = Services.open(f"sqlite:///{path}")
-    try:
-        build_claims(services)
-    finally:
-        services.close()
-    return path
+    return built_template(tmp_path_factory.mktemp("payments-demo"))
 
 
 @pytest.fixture
