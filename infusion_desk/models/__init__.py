@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         InboundFile,
     )
     from infusion_desk.models.clinic import (
+        AspPrice,
         Chair,
         ChargeMasterEntry,
         Clinic,
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "Adjustment", "Administration", "AdministrationInterruption", "Appeal", "Attachment",
+    "Adjustment", "Administration", "AdministrationInterruption", "Appeal", "AspPrice", "Attachment",
     "AuditEvent", "AuthorizationCode", "Base", "Chair", "ChargeMasterEntry", "Claim",
     "ClaimAcknowledgement", "ClaimBatch", "ClaimDiagnosis", "ClaimLine", "ClaimStatusEvent",
     "ClearinghouseProfile", "Clinic", "CodedLine", "CodedLineHistory", "CollectionNote", "ControlNumber",

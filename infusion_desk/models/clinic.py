@@ -200,3 +200,17 @@ class FeeScheduleEntry(Base):
     percent_of_asp: Mapped[Decimal | None] = mapped_column(Quantity(3))
     effective_from: Mapped[date] = mapped_column()
     effective_to: Mapped[date | None] = mapped_column()
+
+
+class AspPrice(Base):
+    """Medicare's quarterly ASP payment limit for a drug code (106% of the average sales price)."""
+
+    __tablename__ = "asp_price"
+    __table_args__ = (sa.UniqueConstraint("code", "quarter_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(5), index=True)
+    quarter_start: Mapped[date] = mapped_column(doc="First day of the calendar quarter it prices")
+    payment_limit: Mapped[Decimal] = mapped_column(Money(4), doc="Per HCPCS billing unit")
+    dosage: Mapped[str | None] = mapped_column(sa.String(60), doc="The HCPCS code dosage, as published")
+    description: Mapped[str | None] = mapped_column(sa.String(200))

@@ -226,6 +226,12 @@ class DenialWorkItem(TimestampMixin, Base):
     )
     resolution_note: Mapped[str | None] = mapped_column(sa.Text)
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id"), doc="Who asked for the write-off (a manager approves it)"
+    )
+    replacement_claim_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("claim.id"), doc="The corrected claim (frequency 7) that answers it"
+    )
 
 
 class Appeal(TimestampMixin, Base):
@@ -240,6 +246,12 @@ class Appeal(TimestampMixin, Base):
     deadline: Mapped[date | None] = mapped_column()
     letter_pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     recovered: Mapped[Decimal | None] = mapped_column(Money())
+    letter_text: Mapped[str | None] = mapped_column(sa.Text, doc="The letter as edited before printing")
+    amount: Mapped[Decimal | None] = mapped_column(Money(), doc="What the appeal asks for")
+    sent_on: Mapped[date | None] = mapped_column()
+    outcome_on: Mapped[date | None] = mapped_column()
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
 
 
 class AuditEvent(Base):
