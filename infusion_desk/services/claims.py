@@ -1098,42 +1098,49 @@ class ClaimService:
     def correct(self, actor: Actor, claim_id: int, reason: str, today: date | None = None) -> int:
         """A replacement claim (frequency 7, REF*F8 the payer's number) from the visit's current coding."""
         actor.require(Permission.CLAIM_EDIT)
+        with self._db.session() as session:
+            return self.correct_in(session, actor, claim_id, reason, today).id
+
+    def correct_in(
+        self, session: Session, actor: Actor, claim_id: int, reason: str, today: date | None = None
+    ) -> Claim:
+        """:meth:`correct` inside the caller's unit of work (a denial resubmitted in one transaction)."""
+        actor.require(Permission.CLAIM_EDIT)
         if not reason.strip():
             raise ValidationFailed([error("REASON", "Say what the replacement claim corrects.", "reason")])
-        with self._db.session() as session:
-            today = today or clinic_today(session)
-            original = self._sent_original(session, claim_id, "replaced")
-            if original.visit_id is None:
-                raise ValidationFailed(
-                    [error("NO_VISIT", "This claim has no visit to rebuild from.", "claim")]
-                )
-            clinic = load_clinic(session)
-            skipped: list[SkippedVisit] = []
-            created = self._build_chunk(
-                session,
-                actor,
-                [original.visit_id],
-                original.place_of_service,
-                clinic.npi,
-                skipped,
-                original=original,
+        today = today or clinic_today(session)
+        original = self._sent_original(session, claim_id, "replaced")
+        if original.visit_id is None:
+            raise ValidationFailed(
+                [error("NO_VISIT", "This claim has no visit to rebuild from.", "claim")]
             )
-            if not created:
-                raise ValidationFailed(
-                    [error("NOT_BUILT", skipped[0].line() if skipped else "Nothing to bill.", "claim")]
-                )
-            replacement = created[0]
-            scrub_claims(session, [replacement], actor, today)
-            audit.record(
-                session,
-                actor,
-                "correct_claim",
-                "claim",
-                replacement.id,
-                patient_id=replacement.patient_id,
-                detail={"original": original.claim_number, "reason": reason.strip()},
+        clinic = load_clinic(session)
+        skipped: list[SkippedVisit] = []
+        created = self._build_chunk(
+            session,
+            actor,
+            [original.visit_id],
+            original.place_of_service,
+            clinic.npi,
+            skipped,
+            original=original,
+        )
+        if not created:
+            raise ValidationFailed(
+                [error("NOT_BUILT", skipped[0].line() if skipped else "Nothing to bill.", "claim")]
             )
-            return replacement.id
+        replacement = created[0]
+        scrub_claims(session, [replacement], actor, today)
+        audit.record(
+            session,
+            actor,
+            "correct_claim",
+            "claim",
+            replacement.id,
+            patient_id=replacement.patient_id,
+            detail={"original": original.claim_number, "reason": reason.strip()},
+        )
+        return replacement
 
     def void(self, actor: Actor, claim_id: int, reason: str, today: date | None = None) -> int:
         """A void (frequency 8, REF*F8 the payer's number) repeating the original claim's content."""

@@ -1,8 +1,9 @@
 """The denial work queue: every denied line the payers sent back, most money and nearest deadline first.
 
-A biller takes an item (it becomes theirs, in progress), and ends it by transferring the
-amount to the patient's responsibility or by asking for a write-off with a reason, which a
-manager approves; nothing is written off by the program or by the biller alone.
+A biller takes an item (it becomes theirs, in progress), and ends it by resubmitting a
+corrected claim, by appealing (:mod:`infusion_desk.services.appeals`), by transferring the
+amount to the patient's responsibility, or by asking for a write-off with a reason, which
+another person, a manager, approves; nothing is written off by the program or by one person alone.
 
 Work items are opened by 835 posting (:mod:`infusion_desk.services.remittances`), one per
 denial adjustment; nothing is written off on its own. Each row carries the reason in plain
@@ -38,7 +39,7 @@ from infusion_desk.models.db import Database
 from infusion_desk.models.enums import WorkItemStatus
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
-from infusion_desk.services.claims import clinic_today
+from infusion_desk.services.claims import ClaimService, clinic_today
 from infusion_desk.services.errors import NotFound, ValidationFailed
 
 OPEN = (WorkItemStatus.OPEN, WorkItemStatus.IN_PROGRESS, WorkItemStatus.WRITE_OFF_REQUESTED)
@@ -153,6 +154,35 @@ class DenialService:
             item.owner_id = item.owner_id or actor.user_id
             _record(session, actor, item, "transfer_denial_to_patient", before)
 
+    def correct_and_resubmit(
+        self, actor: Actor, item_id: int, reason: str, today: date | None = None
+    ) -> int:
+        """Answer a denial with a replacement claim (frequency 7) built from the visit's current coding.
+
+        Fix the coding or the record first; the replacement goes out in the next batch. Every
+        open denial on the same claim is marked resubmitted with it, in one transaction. Returns
+        the replacement claim's id.
+        """
+        actor.require(Permission.DENIAL_WORK)
+        actor.require(Permission.CLAIM_EDIT)
+        reason = _reason(reason, "Say what the corrected claim fixes; the payer and the next biller read it.")
+        with self._db.session() as session:
+            item = _open_item(session, item_id)
+            replacement = ClaimService(self._db).correct_in(session, actor, item.claim_id, reason, today)
+            siblings = session.scalars(
+                sa.select(DenialWorkItem).where(
+                    DenialWorkItem.claim_id == item.claim_id, DenialWorkItem.status.in_(OPEN)
+                )
+            ).all()
+            for sibling in siblings:
+                before = sibling.status
+                sibling.status = WorkItemStatus.RESUBMITTED
+                sibling.replacement_claim_id = replacement.id
+                sibling.resolution_note = f"Corrected claim {replacement.claim_number}: {reason}"
+                sibling.owner_id = sibling.owner_id or actor.user_id
+                _record(session, actor, sibling, "resubmit_denial", before)
+            return replacement.id
+
     def request_write_off(self, actor: Actor, item_id: int, reason: str) -> None:
         """Ask a manager to write the amount off; the item waits for the approval."""
         actor.require(Permission.WRITE_OFF_REQUEST)
@@ -162,6 +192,7 @@ class DenialService:
             before = item.status
             item.status = WorkItemStatus.WRITE_OFF_REQUESTED
             item.resolution_note = reason
+            item.requested_by_id = actor.user_id
             item.owner_id = item.owner_id or actor.user_id
             _record(session, actor, item, "request_write_off", before)
 
@@ -177,6 +208,16 @@ class DenialService:
                             "NOT_REQUESTED",
                             "Only a write-off a biller asked for, with a reason, can be approved.",
                             "status",
+                        )
+                    ]
+                )
+            if item.requested_by_id is not None and item.requested_by_id == actor.user_id:
+                raise ValidationFailed(
+                    [
+                        error(
+                            "SAME_PERSON",
+                            "You asked for this write-off yourself; another manager must approve it.",
+                            "approver",
                         )
                     ]
                 )

@@ -564,6 +564,69 @@ def test_a_denial_is_taken_then_transferred_or_written_off_only_with_a_managers_
     assert closed == {first.id: "transferred to patient", second.id: "written off"}
 
 
+def test_a_write_off_needs_a_second_person_to_approve_it(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    manager = services.auth.sign_in("manager", "demo")
+    RemittanceService(services.db).import_text(
+        manager, write_835(_remittance(_paid(claims[0], icn="I1", deny_line=1))), "e.835"
+    )
+    service = DenialService(services.db)
+    (item,) = service.work_queue(manager)
+    service.request_write_off(manager, item.id, "Authorization never obtained; clinic error")
+    with pytest.raises(ValidationFailed, match="another manager must approve it"):
+        service.approve_write_off(manager, item.id)
+    assert service.work_queue(manager)[0].status == "write off requested"
+    service.approve_write_off(services.auth.sign_in("admin", "demo"), item.id)
+    assert service.work_queue(manager) == []
+
+
+def test_correct_and_resubmit_builds_a_replacement_claim_and_closes_the_claims_denials_with_it(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    denied = next(c for c in claims if len(c.lines) >= 2)
+    remittance = _paid(denied, icn="ICN-DENIED", deny_line=1)
+    both_denied = replace(
+        remittance,
+        lines=(remittance.lines[0], replace(remittance.lines[0], code=denied.lines[1].code,
+                                             modifiers=denied.lines[1].modifiers,
+                                             charge=denied.lines[1].charge,
+                                             line_control_number=denied.lines[1].control_number,
+                                             adjustments=(CasAdjustment("CO", "4", denied.lines[1].charge),)),
+               *remittance.lines[2:]),
+    )
+    both_denied = replace(both_denied, paid=sum((line.paid for line in both_denied.lines), Decimal("0.00")))
+    RemittanceService(services.db).import_text(biller, write_835(_remittance(both_denied)), "e.835")
+    service = DenialService(services.db)
+    items = service.work_queue(biller)
+    assert len(items) == 2
+
+    with pytest.raises(ValidationFailed, match="Say what the corrected claim fixes"):
+        service.correct_and_resubmit(biller, items[0].id, " ")
+    with pytest.raises(PermissionDenied):
+        service.correct_and_resubmit(services.auth.sign_in("frontdesk", "demo"), items[0].id, "JW added")
+    assert len(service.work_queue(biller)) == 2
+
+    replacement_id = service.correct_and_resubmit(biller, items[0].id, "Modifier corrected; JW added")
+    (data,) = ClaimService(services.db).claim_data(biller, [replacement_id])
+    assert data.frequency_code == "7" and data.payer_claim_control_number == "ICN-DENIED"
+    with services.db.session() as session:
+        replacement = session.get_one(Claim, replacement_id)
+        rows = session.scalars(sa.select(DenialWorkItem).where(DenialWorkItem.claim_id == replacement.original_claim_id)).all()
+        assert {(r.status, r.replacement_claim_id) for r in rows} == {(WorkItemStatus.RESUBMITTED, replacement_id)}
+        assert all(replacement.claim_number in (r.resolution_note or "") for r in rows)
+    assert service.work_queue(biller) == []
+    with pytest.raises(ValidationFailed, match="already resubmitted"):
+        service.correct_and_resubmit(biller, items[1].id, "again")
+
+
 def test_denial_analytics_give_the_rate_by_payer_the_dollars_by_category_and_the_age_of_open_denials(
     exported: tuple[Services, tuple[ClaimData, ...]],
 ) -> None:
