@@ -43,13 +43,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED}),
     S.ACCEPTED: frozenset({S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
     S.REJECTED: frozenset({S.DRAFT, S.READY, S.CLOSED}),
-    S.PAID: frozenset({S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
-    S.PARTIALLY_PAID: frozenset({S.PAID, S.DENIED, S.APPEALED, S.CLOSED}),
-    S.DENIED: frozenset({S.PAID, S.PARTIALLY_PAID, S.APPEALED, S.CLOSED}),
-    S.APPEALED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
+    S.PAID: frozenset({S.ACCEPTED, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
+    S.PARTIALLY_PAID: frozenset({S.ACCEPTED, S.PAID, S.DENIED, S.APPEALED, S.CLOSED}),
+    S.DENIED: frozenset({S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.APPEALED, S.CLOSED}),
+    S.APPEALED: frozenset({S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
     S.CLOSED: frozenset(),
 }
-"""Allowed moves. Adjudicated claims move among themselves because a payer may reverse and re-pay."""
+"""Allowed moves. Adjudicated claims move among themselves because a payer may reverse and re-pay;
+a reversal with no corrected payment puts the claim back to accepted, waiting on the payer."""
 
 EDITABLE = frozenset({S.DRAFT, S.READY, S.REJECTED})
 """States whose lines and data may still be rebuilt from the visit."""

@@ -63,6 +63,7 @@ from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claims import record_transitions
+from infusion_desk.services.denials import OPEN as OPEN_WORK
 from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.inbound import read_inbound_file
 
@@ -460,6 +461,12 @@ def _posting_mode(session: Session, payer_id: int | None, claims: Sequence[Claim
     return next((mode for mode in STRICTNESS if mode in modes), EraPosting.REVIEW)
 
 
+ADJUDICATED = (
+    ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED, ClaimStatus.APPEALED,
+)
+"""States a payer's answer put a claim in; a reversal takes it back to accepted."""
+
+
 def _apply(session: Session, actor: Actor, remittance: Remittance, result: PostingResult) -> None:
     """Give a stored payment its effect: statuses, payer claim numbers, denial work items.
 
@@ -555,9 +562,45 @@ def _apply(session: Session, actor: Actor, remittance: Remittance, result: Posti
         )
         for claim_id, icn in icns.items():
             set_committed_value(claims[claim_id], "payer_claim_control_number", icn)
+    reversed_ids = {claim.id for claim, answer in answers if answer.status_code == rm.REVERSAL}
+    if reversed_ids:
+        _close_reversed_denials(session, actor, remittance, reversed_ids)
     _move_claims(session, actor, answers, result)
     remittance.posted_at = utcnow()
     remittance.posted_by_id = actor.user_id
+
+
+def _close_reversed_denials(
+    session: Session, actor: Actor, remittance: Remittance, claim_ids: set[int]
+) -> None:
+    """Denials opened by an earlier payment the payer has now reversed no longer stand.
+
+    Any still open are closed with a note; the corrected payment that follows the reversal
+    (in this file or a later one) opens its own, so a biller never works a denial the payer
+    took back.
+    """
+    stale = session.scalars(
+        sa.select(DenialWorkItem)
+        .join(RemittanceLine, RemittanceLine.id == DenialWorkItem.remittance_line_id)
+        .join(RemittanceClaim, RemittanceClaim.id == RemittanceLine.remittance_claim_id)
+        .where(
+            DenialWorkItem.claim_id.in_(claim_ids),
+            DenialWorkItem.status.in_(OPEN_WORK),
+            RemittanceClaim.remittance_id != remittance.id,
+        )
+    ).all()
+    note = (
+        f"The payer reversed the payment that denied this on {remittance.payment_date:%m/%d/%Y} "
+        f"(trace {remittance.trace_number})."
+    )
+    for item in stale:
+        before = item.status
+        item.status = WorkItemStatus.CLOSED
+        item.resolution_note = note
+        audit.record(
+            session, actor, "close_reversed_denial", "denial_work_item", item.id,
+            detail={"before": before.value, "after": item.status.value, "note": note},
+        )
 
 
 def _patient_owes(adjustments: Sequence[sa.Row[Any]]) -> bool:
@@ -696,6 +739,13 @@ def _move_claims(
         result.patient_responsibility += payment.patient_responsibility
         if payment.status_code == rm.REVERSAL:
             result.reversals.append(number)
+            if claim.id not in targets and claim.status in ADJUDICATED:
+                # Unless a corrected payment follows in this file, the payer has the claim again.
+                targets[claim.id] = (
+                    claim,
+                    ClaimStatus.ACCEPTED,
+                    "The payer reversed its payment; waiting for its corrected payment",
+                )
             continue
         target = _status_after(payment)
         if target is None:

@@ -325,6 +325,43 @@ def test_a_reversal_and_its_correction_in_one_file(exported: tuple[Services, tup
     assert Decimal(net) == corrected.paid  # paid, taken back, paid again: what the clinic holds
 
 
+def test_a_reversal_alone_puts_the_claim_back_with_the_payer_and_closes_the_denials_it_took_back(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    claim = next(c for c in claims if len(c.lines) > 1)
+    first = _paid(claim, icn="ICN-1", deny_line=1)
+    service.import_text(biller, write_835(_remittance(first, trace="CHK100")), "first.835")
+    assert _claim(services, claim.claim_number).status is ClaimStatus.PARTIALLY_PAID
+    assert len(DenialService(services.db).work_queue(biller)) == 1
+
+    reversal = replace(
+        first, status_code="22", total_charge=-first.total_charge, paid=-first.paid,
+        patient_responsibility=-first.patient_responsibility,
+        lines=tuple(
+            replace(line, charge=-line.charge, paid=-line.paid, allowed=None,
+                    adjustments=tuple(replace(a, amount=-a.amount) for a in line.adjustments))
+            for line in first.lines
+        ),
+    )
+    result = service.import_text(biller, write_835(_remittance(reversal, trace="CHK200")), "reversal.835")
+    assert result.reversals == [claim.claim_number]
+    assert result.denials_opened == 0
+    assert _claim(services, claim.claim_number).status is ClaimStatus.ACCEPTED
+    denials = DenialService(services.db)
+    assert denials.work_queue(biller) == []
+    (closed,) = denials.work_queue(biller, include_closed=True)
+    assert closed.status == "closed"
+
+    # the payer's corrected payment, in a later file, adjudicates the claim again
+    service.import_text(biller, write_835(_remittance(_paid(claim, icn="ICN-2"), trace="CHK300")), "again.835")
+    assert _claim(services, claim.claim_number).status is ClaimStatus.PAID
+
+
 def test_a_file_that_does_not_balance_posts_nothing_and_says_where(
     exported: tuple[Services, tuple[ClaimData, ...]],
 ) -> None:
