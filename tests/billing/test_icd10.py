@@ -1,10 +1,9 @@
-"""ICD-10-CM search: code prefixes, description words, billable codes only, and speed."""
+"""ICD-10-CM search: code prefixes, description words, billable codes only (its speed is in bench/frontdesk.py)."""
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 import warnings
 
 import pytest
@@ -63,14 +62,6 @@ def test_categories_are_never_offered() -> None:
 def test_describe() -> None:
     assert icd10.describe("K50.90") == "Crohn's disease, unspecified, without complications"
     assert icd10.describe("K50") is None
-
-
-def test_queries_answer_well_under_50_ms_after_the_index_is_built() -> None:
-    icd10.warm_up()
-    for query in ("c", "s", "fracture left", "left right", "diabetes mellitus type 2", "K5", "pain"):
-        started = time.perf_counter()
-        icd10.search(query)
-        assert time.perf_counter() - started < 0.05, query
 
 
 def test_threads_share_one_index() -> None:
