@@ -39,6 +39,7 @@ from infusion_desk.models.db import Database
 from infusion_desk.models.enums import WorkItemStatus
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.balances import refresh_line_balances
 from infusion_desk.services.claims import ClaimService, clinic_today
 from infusion_desk.services.errors import NotFound, ValidationFailed
 
@@ -153,6 +154,7 @@ class DenialService:
             item.resolution_note = note
             item.owner_id = item.owner_id or actor.user_id
             _record(session, actor, item, "transfer_denial_to_patient", before)
+            refresh_line_balances(session, [item.claim_id])
 
     def correct_and_resubmit(
         self, actor: Actor, item_id: int, reason: str, today: date | None = None
@@ -225,6 +227,7 @@ class DenialService:
             item.status = WorkItemStatus.WRITTEN_OFF
             item.approved_by_id = actor.user_id
             _record(session, actor, item, "approve_write_off", before)
+            refresh_line_balances(session, [item.claim_id])
 
 
 def _open_item(session: Session, item_id: int) -> DenialWorkItem:

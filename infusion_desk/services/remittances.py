@@ -61,6 +61,7 @@ from infusion_desk.models.enums import (
 )
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.balances import refresh_line_balances
 from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claims import record_transitions
 from infusion_desk.services.denials import OPEN as OPEN_WORK
@@ -568,6 +569,7 @@ def _apply(session: Session, actor: Actor, remittance: Remittance, result: Posti
     _move_claims(session, actor, answers, result)
     remittance.posted_at = utcnow()
     remittance.posted_by_id = actor.user_id
+    refresh_line_balances(session, (claim.id for claim, _answer in answers))
 
 
 def _close_reversed_denials(

@@ -24,8 +24,10 @@ from infusion_desk.billing.x12.read837 import read_837p
 from infusion_desk.models import (
     Adjustment,
     Claim,
+    ClaimLine,
     DenialWorkItem,
     InboundFile,
+    InsurancePolicy,
     Payer,
     RemittanceClaim,
     RemittanceLine,
@@ -36,7 +38,14 @@ from infusion_desk.models import (
 from infusion_desk.models import (
     Remittance as RemittanceRow,
 )
-from infusion_desk.models.enums import ClaimStatus, DenialCategory, EraPosting, WorkItemStatus
+from infusion_desk.models.enums import (
+    ClaimStatus,
+    DenialCategory,
+    EraPosting,
+    LineResponsibility,
+    PolicyRank,
+    WorkItemStatus,
+)
 from infusion_desk.services.app import Services
 from infusion_desk.services.batches import BatchService
 from infusion_desk.services.claims import ClaimService
@@ -339,6 +348,7 @@ def test_a_reversal_alone_puts_the_claim_back_with_the_payer_and_closes_the_deni
     assert _claim(services, claim.claim_number).status is ClaimStatus.PARTIALLY_PAID
     assert len(DenialService(services.db).work_queue(biller)) == 1
 
+    assert _lines(services, claim.claim_number)[1].paid > 0
     reversal = replace(
         first, status_code="22", total_charge=-first.total_charge, paid=-first.paid,
         patient_responsibility=-first.patient_responsibility,
@@ -352,6 +362,9 @@ def test_a_reversal_alone_puts_the_claim_back_with_the_payer_and_closes_the_deni
     assert result.reversals == [claim.claim_number]
     assert result.denials_opened == 0
     assert _claim(services, claim.claim_number).status is ClaimStatus.ACCEPTED
+    for line in _lines(services, claim.claim_number):  # the payer took it all back: the payer's again
+        assert (line.paid, line.adjusted, line.patient_responsibility) == (Decimal("0.00"),) * 3
+        assert line.responsibility is LineResponsibility.INSURANCE_PENDING
     denials = DenialService(services.db)
     assert denials.work_queue(biller) == []
     (closed,) = denials.work_queue(biller, include_closed=True)
@@ -360,6 +373,54 @@ def test_a_reversal_alone_puts_the_claim_back_with_the_payer_and_closes_the_deni
     # the payer's corrected payment, in a later file, adjudicates the claim again
     service.import_text(biller, write_835(_remittance(_paid(claim, icn="ICN-2"), trace="CHK300")), "again.835")
     assert _claim(services, claim.claim_number).status is ClaimStatus.PAID
+
+
+def _lines(services: Services, number: str) -> list[ClaimLine]:
+    with services.db.session() as session:
+        claim = session.scalars(sa.select(Claim).where(Claim.claim_number == number)).one()
+        lines = sorted(claim.lines, key=lambda line: line.line_number)
+        session.expunge_all()
+        return lines
+
+
+def test_posting_splits_each_line_among_payer_contract_and_patient_and_denial_decisions_move_it(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.services.denials import DenialService
+
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    claim = next(c for c in claims if len(c.lines) > 1)
+    before = _lines(services, claim.claim_number)
+    assert {line.responsibility for line in before} == {LineResponsibility.INSURANCE_PENDING}
+    payment = _paid(claim, icn="ICN-1", deny_line=1)
+    RemittanceService(services.db).import_text(biller, write_835(_remittance(payment)), "e.835")
+
+    lines = _lines(services, claim.claim_number)
+    with services.db.session() as session:
+        claim_row = session.scalars(sa.select(Claim).where(Claim.claim_number == claim.claim_number)).one()
+        later = [
+            p for p in session.scalars(sa.select(InsurancePolicy).where(InsurancePolicy.patient_id == claim_row.patient_id))
+            if p.id != claim_row.policy_id and p.rank is not PolicyRank.PRIMARY
+        ]
+    after_primary = LineResponsibility.SECONDARY_PENDING if later else LineResponsibility.PATIENT_DUE
+    denied, *paid_lines = lines
+    assert (denied.paid, denied.adjusted, denied.patient_responsibility) == (Decimal("0.00"),) * 3
+    assert denied.responsibility is LineResponsibility.INSURANCE_PENDING  # never billed to the patient
+    for line, answer in zip(paid_lines, payment.lines[1:], strict=True):
+        allowed = answer.allowed
+        assert allowed is not None
+        assert line.paid == answer.paid
+        assert line.adjusted == line.charge - allowed
+        assert line.patient_responsibility == allowed - answer.paid
+        assert line.paid + line.adjusted + line.patient_responsibility == line.charge
+        assert line.responsibility is after_primary
+
+    (item,) = DenialService(services.db).work_queue(biller)
+    DenialService(services.db).transfer_to_patient(biller, item.id, "Waiver signed 11/02/2026")
+    denied = _lines(services, claim.claim_number)[0]
+    assert denied.patient_responsibility == denied.charge
+    assert denied.responsibility is after_primary
 
 
 def test_a_file_that_does_not_balance_posts_nothing_and_says_where(
