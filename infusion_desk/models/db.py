@@ -10,6 +10,8 @@ foreign keys and a busy timeout; ``postgresql://`` URLs use psycopg 3.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,16 +75,44 @@ def _configure_sqlite(
     cursor.close()
 
 
+_SHORT_JSON = 64
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@functools.lru_cache(maxsize=4096)
+def _flat_list(text: str) -> tuple[Any, ...] | None:
+    value = json.loads(text)
+    if isinstance(value, list) and all(isinstance(item, _SCALARS) for item in value):
+        return tuple(value)
+    return None
+
+
+def json_loads(text: str) -> Any:
+    """``json.loads``, with short flat lists (modifiers, diagnosis pointers) decoded once per process.
+
+    Bulk reads decode the same few values (``[]``, ``["JW"]``, ``[1, 2]``) hundreds of
+    thousands of times; each caller still gets its own list, so changing one never changes
+    another row's value.
+    """
+    if len(text) <= _SHORT_JSON:
+        flat = _flat_list(text)
+        if flat is not None:
+            return list(flat)
+    return json.loads(text)
+
+
 def create_engine(url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": busy_timeout_ms / 1000})
+        engine = sa.create_engine(
+            parsed, connect_args={"timeout": busy_timeout_ms / 1000}, json_deserializer=json_loads
+        )
         event.listen(engine, "connect", _sqlite_configurer(busy_timeout_ms))
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    return sa.create_engine(parsed, pool_pre_ping=True, json_deserializer=json_loads)
 
 
 @dataclass

@@ -41,3 +41,26 @@ def test_an_unreachable_server_is_an_environment_fault() -> None:
     with pytest.raises(DatabaseUnavailable, match="could not be reached"), db.session() as session:
         session.execute(sa.text("SELECT 1"))
     db.dispose()
+
+
+def test_json_values_read_back_are_each_rows_own_even_when_decoded_once(db_url: str) -> None:
+    from infusion_desk.models.db import json_loads
+
+    first, second = json_loads('["JW"]'), json_loads('["JW"]')
+    first.append("59")
+    assert second == ["JW"] and json_loads('["JW"]') == ["JW"]  # no row sees another's change
+    assert json_loads('[{"code": "E"}]') == [{"code": "E"}]  # nested values decode normally
+    assert json_loads('{"a": [1, 2]}') == {"a": [1, 2]}
+
+    db = Database.open(db_url)
+    try:
+        upgrade(db)
+        table = sa.table("t", sa.column("v", sa.JSON))
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE t (v JSON)"))
+            connection.execute(sa.insert(table), [{"v": ["JW"]}, {"v": ["JW"]}, {"v": [1, 2]}])
+            rows = [r.v for r in connection.execute(sa.select(table.c.v))]
+        rows[0].append("59")
+        assert rows == [["JW", "59"], ["JW"], [1, 2]]
+    finally:
+        db.dispose()
