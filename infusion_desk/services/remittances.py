@@ -42,9 +42,11 @@ from infusion_desk.models import (
     Adjustment,
     Claim,
     ClaimLine,
+    Clinic,
     DenialWorkItem,
     InboundFile,
     Payer,
+    Provider,
     ProviderAdjustment,
     Remittance,
     RemittanceClaim,
@@ -435,15 +437,34 @@ def _post(
     complete = all(c is not None for c in matched) and all(t is not None for _, _, t in line_targets)
     ours = [c for c in matched if c is not None]
     mode = EraPosting.ALL if manual else _posting_mode(session, row.payer_id, ours)
-    if mode is EraPosting.ALL or (mode is EraPosting.MATCHED and complete):
+    stranger = None if manual else _other_payee(session, remittance.payee_npi)
+    if stranger is None and (mode is EraPosting.ALL or (mode is EraPosting.MATCHED and complete)):
         _apply(session, actor, row, result)
     else:
-        why = (
+        why = stranger or (
             "not every claim and line found its match"
             if mode is EraPosting.MATCHED
             else "this payer's remittances are reviewed before posting"
         )
         result.held.append(f"payment {row.id}, {trace}, ${remittance.total_paid:,.2f}: {why}")
+
+
+def _other_payee(session: Session, payee_npi: str | None) -> str | None:
+    """Why a payment made out to an NPI that is not the clinic's or one of its providers' waits.
+
+    Clearinghouses sometimes deliver another practice's remittance; posting it would put
+    someone else's money on our claims.
+    """
+    if not payee_npi:
+        return None
+    ours = {npi for npi in session.scalars(sa.select(Clinic.npi)) if npi}
+    ours |= {npi for npi in session.scalars(sa.select(Provider.npi)) if npi}
+    if not ours or payee_npi in ours:
+        return None
+    return (
+        f"the payment is made out to NPI {payee_npi}, which is not the clinic's; check it is "
+        "yours before posting"
+    )
 
 
 STRICTNESS = (EraPosting.REVIEW, EraPosting.MATCHED, EraPosting.ALL)

@@ -423,6 +423,26 @@ def test_posting_splits_each_line_among_payer_contract_and_patient_and_denial_de
     assert denied.responsibility is after_primary
 
 
+def test_a_payment_made_out_to_another_npi_waits_for_review_even_when_the_payer_posts_at_once(
+    exported: tuple[Services, tuple[ClaimData, ...]],
+) -> None:
+    from infusion_desk.models import Clinic
+
+    services, claims = exported
+    biller = services.auth.sign_in("biller", "demo")
+    service = RemittanceService(services.db)
+    stranger = replace(_remittance(_paid(claims[0], icn="I1"), trace="EFT-OTHER"), payee_npi="1999999976")
+    result = service.import_text(biller, write_835(stranger), "other.835")
+    assert result.held and "made out to NPI 1999999976, which is not the clinic's" in result.held[0]
+    assert _claim(services, claims[0].claim_number).status is ClaimStatus.BATCHED
+
+    with services.db.session() as session:
+        clinic_npi = session.scalars(sa.select(Clinic.npi)).first()
+    ours = replace(_remittance(_paid(claims[1], icn="I2"), trace="EFT-OURS"), payee_npi=clinic_npi)
+    assert not service.import_text(biller, write_835(ours), "ours.835").held
+    assert _claim(services, claims[1].claim_number).status is ClaimStatus.PAID
+
+
 def test_a_file_that_does_not_balance_posts_nothing_and_says_where(
     exported: tuple[Services, tuple[ClaimData, ...]],
 ) -> None:
