@@ -9,6 +9,8 @@ progress bar counting files, each as one transaction: a file that cannot be read
 balance or was imported before changes nothing, and the others still go in. Each payment is
 then posted at once or waits for review, as the payer's setting says (File → Payer coding
 settings…: review first, the default; post when everything matched; post everything).
+**Key paper EOB…** (Ctrl+E) opens a form to type a payer's paper EOB, which posts at once
+through the same records and checks as an 835 (see :mod:`infusion_desk.ui.eob_entry_dialog`).
 **Payments** lists what came in, newest first; **Post payment** (Alt+P) posts the selected
 payment that waited for review. **To review** lists the payments and paid lines the import
 could not put on a claim or a line, with the reason, so nothing the payer sent is lost.
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -36,8 +38,9 @@ from PySide6.QtWidgets import (
 
 from infusion_desk.services.access import Permission
 from infusion_desk.services.errors import ValidationFailed
-from infusion_desk.services.remittances import RemittanceRow, RemittanceService, ReviewItem
+from infusion_desk.services.remittances import PostingResult, RemittanceRow, RemittanceService, ReviewItem
 from infusion_desk.ui.claims_view import local_stamp
+from infusion_desk.ui.eob_entry_dialog import EobEntryDialog
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.pages import Page
@@ -106,6 +109,8 @@ class RemittancesView(Page):
         self._actor = actor
         self._service = RemittanceService(services.db)
         self._choose_files = choose_files or ask_remittance_files
+        self._services = services
+        self.eob_dialog: EobEntryDialog | None = None
         allowed = actor.can(Permission.REMITTANCE_POST)
         self.import_button = QPushButton("&Import 835 remittances…  (Ctrl+I)", self)
         self.import_button.setObjectName("importEraButton")
@@ -120,6 +125,12 @@ class RemittancesView(Page):
         top.addWidget(self.summary, 1)
         top.addWidget(self.progress)
         top.addWidget(self.import_button)
+        self.eob_button = QPushButton("&Key paper EOB…  (Ctrl+E)", self)
+        self.eob_button.setObjectName("keyEobButton")
+        self.eob_button.setToolTip("Type a payer's paper EOB; it posts at once, like an 835")
+        self.eob_button.setEnabled(allowed)
+        self.eob_button.clicked.connect(self.key_paper_eob)
+        top.addWidget(self.eob_button)
 
         self.payments: RowTableModel[RemittanceRow] = RowTableModel(PAYMENT_COLUMNS, self)
         self.payments_table = configure_table(QTableView(self), "remittanceHistory", "Posted payments")
@@ -160,8 +171,10 @@ class RemittancesView(Page):
         layout.addWidget(self.message)
         layout.addWidget(self.report)
         QShortcut(QKeySequence("Ctrl+I"), self, self.import_remittances)
+        QShortcut(QKeySequence("Ctrl+E"), self, self.key_paper_eob)
         chain: list[QWidget] = [
             self.import_button,
+            self.eob_button,
             self.payments_table,
             self.post_button,
             self.review_table,
@@ -230,6 +243,25 @@ class RemittancesView(Page):
         self.changed.emit()
         self.refresh()
         self.finished.emit()
+
+    # -- a paper EOB -------------------------------------------------------------------------------
+
+    def key_paper_eob(self) -> None:
+        if not self._actor.can(Permission.REMITTANCE_POST):
+            return
+        if self.eob_dialog is not None and self.eob_dialog.isVisible():
+            self.eob_dialog.activateWindow()
+            return
+        dialog = EobEntryDialog(self._services, self._actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.posted.connect(self._eob_posted)
+        dialog.finished.connect(lambda _result: setattr(self, "eob_dialog", None))
+        dialog.open()
+        self.eob_dialog = dialog
+
+    def _eob_posted(self, result: PostingResult) -> None:
+        trace = self.eob_dialog.trace.text().strip() if self.eob_dialog is not None else ""
+        self._action_done(f"Posted the paper EOB, check or EFT {trace}.", result.text())
 
     # -- import -----------------------------------------------------------------------------------
 

@@ -115,5 +115,7 @@ def test_the_page_is_for_billers_only(qtbot: QtBot, clinic: Services) -> None:
     assert not frontdesk.can(Permission.REMITTANCE_POST)
     view = RemittancesView(clinic, frontdesk, choose_files=lambda _parent: pytest.fail("no file dialog"))
     qtbot.addWidget(view)
-    assert not view.import_button.isEnabled()
-    view.import_remittances()  # the shortcut does nothing either
+    assert not view.import_button.isEnabled() and not view.eob_button.isEnabled()
+    view.import_remittances()  # the shortcuts do nothing either
+    view.key_paper_eob()
+    assert view.eob_dialog is None
