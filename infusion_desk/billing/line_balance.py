@@ -58,6 +58,8 @@ class Decisions:
     """Denied amounts moved to the patient's responsibility."""
     written_off: Decimal = ZERO
     """Denied amounts a manager approved writing off."""
+    patient_adjusted: Decimal = ZERO
+    """Parts of the patient's share adjusted away (a small balance written off)."""
     open_denials: int = 0
     """Denial work items still being worked (open, in progress, resubmitted, appealed, write-off asked)."""
 
@@ -85,8 +87,8 @@ def line_balance(
     ``next_payer`` says a later-rank policy covers the date of service, so the patient's share
     goes to that payer's claim first. Nothing is rounded: every input is already in cents.
     """
-    adjusted = postings.contractual + decisions.written_off
-    patient = postings.patient + decisions.transferred
+    adjusted = postings.contractual + decisions.written_off + decisions.patient_adjusted
+    patient = postings.patient + decisions.transferred - decisions.patient_adjusted
     insurance = charge - postings.paid - adjusted - patient
     if not postings.answered or decisions.open_denials or insurance > 0:
         state = INSURANCE_PENDING

@@ -163,6 +163,20 @@ class PaymentAllocation(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
 
 
+class LineAdjustment(Base):
+    """An explicit adjustment of a line's patient balance (a small-balance write-off), with who and why."""
+
+    __tablename__ = "line_adjustment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_line_id: Mapped[int] = mapped_column(sa.ForeignKey("claim_line.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), doc="small_balance_write_off, ...")
+    amount: Mapped[Decimal] = mapped_column(Money())
+    reason: Mapped[str] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+
+
 class Statement(Base):
     __tablename__ = "statement"
 

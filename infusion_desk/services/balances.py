@@ -1,11 +1,12 @@
 """Each claim line's split of its charge (paid, adjusted, the patient's, still the payer's) and its state.
 
 The split is recomputed from what is stored, never added to: every posted remittance line
-for the claim line (reversals count negative), and the decisions taken on its denials
-(transferred to the patient, written off, still being worked). Posting a payment, and every
-action on a denial, calls :func:`refresh_line_balances` for the claims it touched, inside
-its own unit of work, so the state a statement reads is always the one the postings give.
-The rules are :func:`infusion_desk.billing.line_balance.line_balance`.
+for the claim line (reversals count negative), the decisions taken on its denials
+(transferred to the patient, written off, still being worked), and explicit adjustments of
+the patient's balance (small-balance write-offs, ``LineAdjustment``). Posting a payment,
+and every action on a denial, calls :func:`refresh_line_balances` for the claims it touched,
+inside its own unit of work, so the state a statement reads is always the one the postings
+give. The rules are :func:`infusion_desk.billing.line_balance.line_balance`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from infusion_desk.models import (
     ClaimLine,
     DenialWorkItem,
     InsurancePolicy,
+    LineAdjustment,
     Remittance,
     RemittanceClaim,
     RemittanceLine,
@@ -131,6 +133,12 @@ def refresh_line_balances(session: Session, claim_ids: Iterable[int]) -> int:
                 decided[(line_id, "written_off")] = decided.get((line_id, "written_off"), ZERO) + amount
             elif status in _STILL_WORKED:
                 worked[line_id] = worked.get(line_id, 0) + 1
+        for line_id, amount in session.execute(
+            sa.select(LineAdjustment.claim_line_id, LineAdjustment.amount).where(
+                LineAdjustment.claim_line_id.in_(chunk)
+            )
+        ):
+            decided[(line_id, "patient_adjusted")] = decided.get((line_id, "patient_adjusted"), ZERO) + amount
     next_payer = _claims_with_a_next_payer(session, claims)
 
     changes: list[dict[str, Any]] = []
@@ -147,6 +155,7 @@ def refresh_line_balances(session: Session, claim_ids: Iterable[int]) -> int:
             Decisions(
                 transferred=decided.get((line.id, "transferred"), ZERO),
                 written_off=decided.get((line.id, "written_off"), ZERO),
+                patient_adjusted=decided.get((line.id, "patient_adjusted"), ZERO),
                 open_denials=worked.get(line.id, 0),
             ),
             next_payer=line.claim_id in next_payer,

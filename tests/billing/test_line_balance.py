@@ -51,17 +51,28 @@ def test_a_denial_stays_with_insurance_until_someone_decides_and_is_never_adjust
     assert written_off.state == SETTLED and written_off.adjusted == D("350.00")
 
 
+def test_a_small_patient_balance_written_off_settles_the_line() -> None:
+    answer = Postings(paid=D("197.00"), patient=D("3.00"), contractual=D("150.00"))
+    balance = line_balance(D("350.00"), answer, Decisions(patient_adjusted=D("3.00")), next_payer=False)
+    assert balance.state == SETTLED
+    assert (balance.patient_responsibility, balance.adjusted) == (D("0.00"), D("153.00"))
+
+
 cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: D(c) / 100)
 
 
-@given(charge=cents, paid=cents, patient=cents, contractual=cents, transferred=cents, written_off=cents)
+@given(
+    charge=cents, paid=cents, patient=cents, contractual=cents, transferred=cents, written_off=cents,
+    patient_adjusted=cents,
+)
 def test_the_split_always_adds_back_to_the_charge_to_the_cent(
-    charge: Decimal, paid: Decimal, patient: Decimal, contractual: Decimal, transferred: Decimal, written_off: Decimal
+    charge: Decimal, paid: Decimal, patient: Decimal, contractual: Decimal, transferred: Decimal,
+    written_off: Decimal, patient_adjusted: Decimal,
 ) -> None:
     balance = line_balance(
         charge,
         Postings(paid=paid, patient=patient, contractual=contractual),
-        Decisions(transferred=transferred, written_off=written_off),
+        Decisions(transferred=transferred, written_off=written_off, patient_adjusted=patient_adjusted),
         next_payer=False,
     )
     total = balance.paid + balance.adjusted + balance.patient_responsibility + balance.insurance_balance
