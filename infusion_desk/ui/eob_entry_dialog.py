@@ -436,8 +436,8 @@ def _grid(view: QTableView, name: str, accessible: str) -> QTableView:
         | QAbstractItemView.EditTrigger.EditKeyPressed
         | QAbstractItemView.EditTrigger.DoubleClicked
     )
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setMinimumSectionSize(70)
     return view
 
 
@@ -559,6 +559,8 @@ class EobEntryDialog(QDialog):
             "Pro&vider-level adjustments (PLB: reason, reference, amount; positive takes money back):", self
         )
         provider_label.setBuddy(self.provider_table)
+        self.provider_table.setMaximumHeight(120)
+        self.claims_table.setMaximumHeight(150)
 
         self.balance = QLabel("", self)
         self.balance.setObjectName("eobBalance")
@@ -710,7 +712,7 @@ class EobEntryDialog(QDialog):
         else:
             number = self.lines_table.currentIndex().row() + 1
             self.adjustments_label.setText(
-                f"Ad&justments of line {number} {line.code} (group, reason, amount):"
+                f"Ad&justments of line {number} ({line.code}): group, reason, amount"
             )
         self._update_balance()
 
