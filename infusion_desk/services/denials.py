@@ -305,7 +305,7 @@ class DenialAnalytics:
     open_by_age: tuple[AmountRow, ...]
     """Open denial dollars by days since the payer's decision: 0-30, 31-60, 61-90, over 90."""
     recovered: Decimal
-    """What appeals won back."""
+    """What appeals won back, by the date of their outcome (since ``since``)."""
 
 
 AGE_BUCKETS = ((30, "0-30 days"), (60, "31-60 days"), (90, "61-90 days"), (None, "over 90 days"))
@@ -383,7 +383,9 @@ def denial_analytics(session: Session, since: date, today: date) -> DenialAnalyt
         return tuple(sorted(rows, key=lambda r: (-r.amount, r.key)))
 
     overall = rates(lambda _claim_id: "all payers")
-    recovered = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Appeal.recovered), 0)))
+    recovered = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Appeal.recovered), 0)).where(Appeal.outcome_on >= since)
+    )
     return DenialAnalytics(
         since=since,
         overall=overall[0] if overall else RateRow("all payers", 0, 0, Decimal("0.00")),

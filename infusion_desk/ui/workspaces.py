@@ -490,7 +490,7 @@ class Overview:
 
 
 class ManagerWorkspace(_LoadingWorkspace):
-    """A small overview of the clinic's day."""
+    """The manager's pages: the clinic's day and the denial figures (Alt+1, Alt+2); F5 refreshes."""
 
     def __init__(
         self,
@@ -499,6 +499,8 @@ class ManagerWorkspace(_LoadingWorkspace):
         today: Callable[[], date],
         parent: QWidget | None = None,
     ) -> None:
+        from infusion_desk.ui.denial_analytics_view import DenialAnalyticsView
+
         super().__init__("managerWorkspace", services, actor, parent)
         self.heading.setText("Clinic overview")
         self._today = today
@@ -508,14 +510,48 @@ class ManagerWorkspace(_LoadingWorkspace):
         self.visits_today.setObjectName("overviewVisitsToday")
         self.awaiting_coding = QLabel("—", self)
         self.awaiting_coding.setObjectName("overviewAwaitingCoding")
+        self.body.removeWidget(self.heading)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.overview_page = QWidget(self)
+        self.overview_page.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        overview = QVBoxLayout(self.overview_page)
+        overview.addWidget(self.heading)
         form = QFormLayout()
         form.addRow("Patients on file:", self.patients)
         form.addRow("Visits today:", self.visits_today)
         form.addRow("Visits awaiting coding:", self.awaiting_coding)
-        self.body.addLayout(form)
-        self.body.addWidget(self.status)
-        self.body.addStretch(1)
+        overview.addLayout(form)
+        overview.addWidget(self.status)
+        overview.addStretch(1)
+
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("managerPages")
+        self.pages.addTab(self.overview_page, "Overview  (Alt+1)")
+        self.denial_figures: DenialAnalyticsView | None = None
+        if actor.can(Permission.REPORTS_VIEW):
+            self.denial_figures = DenialAnalyticsView(services, actor, self, today=today())
+            self.pages.addTab(self.denial_figures, f"Denial figures  (Alt+{self.pages.count() + 1})")
+        self.body.addWidget(self.pages, 1)
+        for number in range(1, self.pages.count() + 1):
+            page = self.pages.widget(number - 1)
+            shortcut = QShortcut(QKeySequence(f"Alt+{number}"), self)
+            shortcut.activated.connect(lambda page=page: self.show_page(page))
+        self.pages.currentChanged.connect(lambda _index: self.setFocusProxy(self.pages.currentWidget()))
+        self.setFocusProxy(self.overview_page)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
+        page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def refresh(self) -> None:
+        """Reload the page shown (the overview also loads the first time the workspace opens)."""
+        page = self.pages.currentWidget()
+        if page is self.overview_page or not self._started:
+            super().refresh()
+        refresh = getattr(page, "refresh", None)
+        if page is not self.overview_page and callable(refresh):
+            refresh()
 
     def _fetch(self) -> Callable[[], Any]:
         services, actor, day = self._services, self._actor, self._today()

@@ -762,10 +762,12 @@ def test_denial_analytics_give_the_rate_by_payer_the_dollars_by_category_and_the
         "e.835",
     )
     service = DenialService(services.db)
-    with services.db.session() as session:  # an appeal that won money back (appeal letters come later)
+    with services.db.session() as session:  # an appeal that won money back
         item = session.scalars(sa.select(DenialWorkItem)).first()
         assert item is not None
-        session.add(Appeal(work_item_id=item.id, claim_id=item.claim_id, recovered=Decimal("123.45")))
+        session.add(
+            Appeal(work_item_id=item.id, claim_id=item.claim_id, recovered=Decimal("123.45"), outcome_on=TODAY)
+        )
     manager = services.auth.sign_in("manager", "demo")
     figures = service.analytics(manager, since=TODAY - timedelta(days=30), today=TODAY + timedelta(days=40))
 
@@ -782,5 +784,6 @@ def test_denial_analytics_give_the_rate_by_payer_the_dollars_by_category_and_the
     # a period that starts after the payment has nothing adjudicated in it
     later = service.analytics(manager, since=TODAY + timedelta(days=1), today=TODAY + timedelta(days=40))
     assert later.overall.claims == 0 and later.overall.rate == Decimal("0.0")
+    assert later.recovered == Decimal("0.00")  # won before the period began
     with pytest.raises(PermissionDenied):
         service.analytics(services.auth.sign_in("nurse", "demo"), since=TODAY)
