@@ -41,7 +41,10 @@ def clinic(template: Path, tmp_path: Path) -> Iterator[Services]:
 
 
 def _denied(services: Services, folder: Path) -> list[str]:
-    """A paper EOB denying every line of two exported claims: CO-197 (no authorization) and CO-16."""
+    """A paper EOB denying every line of two exported claims: CO-197 (no authorization) and CO-16.
+
+    The payer's claim numbers are ``ICN-`` and the claim number (a corrected claim needs them).
+    """
     summary = export_batches(services, folder)
     claims = read_837p(summary.files[0].path.read_text(encoding="ascii"))[:2]
     payments = []
@@ -54,7 +57,12 @@ def _denied(services: Services, folder: Path) -> list[str]:
             for line in claim.lines
         )
         total = sum((line.charge for line in claim.lines), Decimal("0.00"))
-        payments.append(ClaimPayment(claim.claim_number, "1", total, Decimal("0.00"), lines=lines))
+        payments.append(
+            ClaimPayment(
+                claim.claim_number, "1", total, Decimal("0.00"), lines=lines,
+                payer_claim_control_number=f"ICN-{claim.claim_number}",
+            )
+        )
     RemittanceService(services.db).enter(
         biller(services),
         Remittance("EOB-77", "1999999999", "FICTIONAL HEALTH PLAN", "NON", TODAY, Decimal("0.00"),
@@ -120,3 +128,29 @@ def test_a_manager_approves_a_requested_write_off(qtbot: QtBot, clinic: Services
         qtbot.keyClick(view, Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: view.model.rowCount() == before - 1, timeout=10_000)
     assert "written off" in view.message.text()
+
+
+def test_correct_and_resubmit_answers_a_denial_with_a_corrected_claim(
+    qtbot: QtBot, clinic: Services, tmp_path: Path
+) -> None:
+    numbers = _denied(clinic, tmp_path)
+    reasons: list[str] = []
+
+    def ask(_parent: object, _title: str, question: str) -> str:
+        reasons.append(question)
+        return "Units corrected from the nursing record"
+
+    view = DenialsView(clinic, biller(clinic), ask=ask)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.show()
+    view.table.selectRow(0)
+    picked = view.current()
+    assert picked is not None and picked.claim_number in numbers
+    assert view.resubmit_button.isEnabled() and view.appeal_button.isEnabled()
+    view.table.setFocus()
+    with qtbot.waitSignal(view.finished, timeout=10_000):
+        qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: picked.claim_number not in column(view.table, "Claim"), timeout=10_000)
+    assert reasons and picked.claim_number in reasons[0]
+    assert "corrected claim (frequency 7)" in view.message.text()
