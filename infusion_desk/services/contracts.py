@@ -29,7 +29,10 @@ payment dates.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,7 +42,7 @@ import sqlalchemy as sa
 
 from infusion_desk.billing import contracts as rules
 from infusion_desk.billing.contracts import FeeEntry, LineAnswer, PriceStatus, Tolerance
-from infusion_desk.billing.findings import Finding, error, us_date
+from infusion_desk.billing.findings import Finding, error, plain, us_date
 from infusion_desk.billing.remittance import REVERSAL
 from infusion_desk.models import (
     Adjustment,
@@ -426,6 +429,42 @@ class ContractService:
             )])
         with self._db.session() as session:
             return _underpayments(session, since, until, tolerance)
+
+
+# --- CSV out --------------------------------------------------------------------------------------
+
+UNDERPAYMENT_COLUMNS = (
+    "claim", "patient", "payer", "service_date", "code", "modifiers", "units", "expected", "allowed", "paid",
+    "short_by", "payment_date", "basis",
+)
+
+
+def underpayments_csv(rows: Iterable[UnderpaymentRow]) -> str:
+    """The list as CSV (dates ISO, amounts plain), for a spreadsheet or the payer's rep."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(UNDERPAYMENT_COLUMNS)
+    for r in rows:
+        writer.writerow((
+            r.claim_number, r.patient, r.payer, r.service_date.isoformat(), r.code, " ".join(r.modifiers),
+            plain(r.units), f"{r.expected:.2f}", f"{r.allowed:.2f}", f"{r.paid:.2f}", f"{r.short_by:.2f}",
+            r.payment_date.isoformat() if r.payment_date else "", r.basis,
+        ))
+    return out.getvalue()
+
+
+def fee_schedule_csv(rows: Iterable[FeeScheduleRow]) -> str:
+    """A payer's schedule in the import format (``fees import`` reads it back unchanged)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rules.FEE_COLUMNS)
+    for r in rows:
+        writer.writerow((
+            r.code, "" if r.allowed is None else f"{r.allowed}",
+            "" if r.percent_of_asp is None else plain(r.percent_of_asp),
+            r.effective_from.isoformat(), r.effective_to.isoformat() if r.effective_to else "",
+        ))
+    return out.getvalue()
 
 
 # --- helpers -------------------------------------------------------------------------------------

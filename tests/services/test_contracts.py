@@ -81,6 +81,11 @@ def _payer(session: sa.orm.Session, name: str, payer_id: str) -> int:
 
 @pytest.fixture
 def clinic(services: Services) -> Clinic:
+    return arrange_clinic(services)
+
+
+def arrange_clinic(services: Services) -> Clinic:
+    """Two fictional commercial payers posting 835s at once, a manager, a biller and one patient."""
     manager = make_actor(services, Role.MANAGER)
     biller = make_actor(services, Role.BILLER)
     with services.db.session() as session:
@@ -172,12 +177,8 @@ def _count(clinic: Clinic, model: type[object]) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
 
 
-# --- the underpayment list ---------------------------------------------------------------------
-
-
-def test_lines_allowed_below_contract_are_listed_biggest_shortfall_first_with_totals_per_payer(
-    clinic: Clinic,
-) -> None:
+def post_underpaid_claims(clinic: Clinic) -> ContractService:
+    """Both payers' rates and 2026-Q3 ASP on file; two claims paid: $65.28 and $30.00 short, and one 50¢ short."""
     service = _contracts(clinic)
     c1 = _claim(clinic, "C0000001", clinic.prairie, [("96413", "1", "400.00"), ("J1745", "40", "2400.00"),
                                                      ("96365", "1", "250.00")])
@@ -194,6 +195,16 @@ def test_lines_allowed_below_contract_are_listed_biggest_shortfall_first_with_to
         _payment("C0000002", _line("96413", "400.00", "179.50", "179.50", control=c2[0])),  # 50¢ under
         trace="CHK1001",
     )
+    return service
+
+
+# --- the underpayment list ---------------------------------------------------------------------
+
+
+def test_lines_allowed_below_contract_are_listed_biggest_shortfall_first_with_totals_per_payer(
+    clinic: Clinic,
+) -> None:
+    service = post_underpaid_claims(clinic)
     report = service.underpayments(clinic.biller)
     assert [(r.claim_number, r.code, r.expected, r.allowed, r.short_by) for r in report.rows] == [
         ("C0000001", "J1745", D("1465.28"), D("1400.00"), D("65.28")),
