@@ -273,3 +273,12 @@ def test_an_asp_rate_is_within_half_a_cent_of_the_exact_amount(
     assert expected_allowed(FeeEntry("J1745", None, D("106"), date(2026, 1, 1)), count, limit) == (
         (limit * count).quantize(D("0.01"), rounding=ROUND_HALF_UP)
     )
+
+
+def test_the_shipped_template_reads_without_a_finding() -> None:
+    from importlib import resources
+
+    text = resources.files("infusion_desk.resources").joinpath("fee_schedule_template.csv").read_text(encoding="utf-8")
+    parsed = parse_fee_schedule(text)
+    assert parsed.findings == () and len(parsed.entries) == 8
+    assert {e.code for e in parsed.entries if e.percent_of_asp is not None} == {"J1745", "J3380"}
