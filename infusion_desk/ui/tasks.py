@@ -52,7 +52,9 @@ class _Dispatcher(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._waiting: dict[int, tuple[TaskRunner, Callback, Callback]] = {}
+        # ``fn`` is kept here too, so the last reference to it (often a bound method of a
+        # widget) is dropped on the GUI thread: a widget must never be destroyed on the worker.
+        self._waiting: dict[int, tuple[TaskRunner, Callable[[], Any], Callback, Callback]] = {}
         self._ids = itertools.count(1)
         self.finished.connect(self._deliver)
 
@@ -60,11 +62,11 @@ class _Dispatcher(QObject):
         self, runner: TaskRunner, fn: Callable[[], Any], on_done: Callback, on_error: Callback
     ) -> None:
         job_id = next(self._ids)
-        self._waiting[job_id] = (runner, on_done, on_error)
+        self._waiting[job_id] = (runner, fn, on_done, on_error)
         worker_pool().start(_Job(job_id, fn, self))
 
     def _deliver(self, job_id: int, ok: bool, value: Any) -> None:
-        runner, on_done, on_error = self._waiting.pop(job_id)
+        runner, _fn, on_done, on_error = self._waiting.pop(job_id)
         if not shiboken6.isValid(runner):
             return  # the window that asked has been closed; nobody is waiting for the answer
         runner._finished()
@@ -82,16 +84,20 @@ class _Job(QRunnable):
     def __init__(self, job_id: int, fn: Callable[[], Any], dispatcher: _Dispatcher) -> None:
         super().__init__()
         self._job_id = job_id
-        self._fn = fn
+        self._fn: Callable[[], Any] | None = fn
         self._dispatcher = dispatcher
 
     def run(self) -> None:
+        fn, self._fn = self._fn, None
+        assert fn is not None, "a job runs once"
+        ok, value = True, None
         try:
-            result = self._fn()
+            value = fn()
         except Exception as exc:  # every failure is handed to the GUI to show
-            self._dispatcher.finished.emit(self._job_id, False, exc)
-        else:
-            self._dispatcher.finished.emit(self._job_id, True, result)
+            ok, value = False, exc
+        # Drop the worker's reference before the GUI thread can drop the dispatcher's.
+        del fn
+        self._dispatcher.finished.emit(self._job_id, ok, value)
 
 
 class TaskRunner(QObject):

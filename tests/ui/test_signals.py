@@ -1,4 +1,5 @@
-"""Emitting signals and running background jobs must not eat references to ``True``.
+"""Emitting signals and running background jobs must not eat references to ``True``, and a
+job's callable (often a widget's bound method) must be released on the GUI thread.
 
 PySide6 6.12.0's ``SignalInstance.emit()`` returns a borrowed ``True``; on Python 3.11 a
 few hundred emits (a morning of typing in the finder) abort the interpreter with
@@ -59,3 +60,27 @@ def test_background_jobs_keep_true_alive(qtbot) -> None:  # type: ignore[no-unty
     qtbot.waitUntil(lambda: len(results) == 1000, timeout=10_000)
     assert not runner.busy
     assert _settle() >= before - 200
+
+
+def test_a_jobs_callable_is_released_on_the_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A page hands the worker its own bound method; the page must never die on the worker."""
+    import threading
+
+    freed_on_gui_thread: list[bool] = []
+
+    class Holder:
+        def __del__(self) -> None:
+            freed_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+
+        def work(self) -> int:
+            return 1
+
+    owner = QObject()
+    runner = TaskRunner(owner)
+    results: list[object] = []
+    for _ in range(20):
+        runner.run(Holder().work, results.append, results.append)  # the job holds the only reference
+    assert wait_for_idle(10_000)
+    qtbot.waitUntil(lambda: len(results) == 20, timeout=10_000)
+    _settle()
+    assert freed_on_gui_thread == [True] * 20
