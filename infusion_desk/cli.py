@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
-from infusion_desk import __version__, cli_appeals, cli_claims
+from infusion_desk import __version__, cli_appeals, cli_claims, cli_contracts
 from infusion_desk.config import DATABASE_URL_ENV
 from infusion_desk.services.errors import AuthenticationFailed, ServiceError, ValidationFailed
 
@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     worklists.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
     cli_claims.add_parsers(commands)
     cli_appeals.add_parsers(commands)
+    cli_contracts.add_parsers(commands)
     return parser
 
 
@@ -403,6 +404,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     "worklists": cmd_worklists,
     **{name: _signed_in(handler) for name, handler in cli_claims.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_appeals.HANDLERS.items()},
+    **{name: _signed_in(handler) for name, handler in cli_contracts.HANDLERS.items()},
 }
 
 

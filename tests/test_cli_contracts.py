@@ -117,7 +117,6 @@ def test_underpayments_list_as_text_and_csv(clinic: Clinic, capsys: pytest.Captu
         run(clinic, clinic.biller, "underpayments", "list", "--tolerance", "a dollar")
 
 
-@pytest.mark.skipif("underpayments" not in cli.COMMANDS, reason="cli.py does not run the contract commands yet")
 def test_main_runs_the_contract_commands_signed_in(
     clinic: Clinic, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

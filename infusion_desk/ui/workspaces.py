@@ -349,7 +349,7 @@ class NursingWorkspace(_LoadingWorkspace):
 
 
 class BillingWorkspace(_LoadingWorkspace):
-    """Billing in pages: Coding, Claims, Batches, Payments, Denials (Alt+1..Alt+5); F5 refreshes the page.
+    """Billing in pages: Coding, Claims, Batches, Payments, Denials, Underpayments (Alt+1..6); F5 refreshes.
 
     Coding is the queue of signed visits waiting to be coded, oldest first, beside the
     coder's review. A claim finding fixed in the coding opens that visit on the Coding
@@ -362,6 +362,7 @@ class BillingWorkspace(_LoadingWorkspace):
         # The claim screens are imported here, next to their only use in this module.
         from infusion_desk.ui.batches_view import BatchesView
         from infusion_desk.ui.claims_view import ClaimsView
+        from infusion_desk.ui.contracts_view import UnderpaymentsView
         from infusion_desk.ui.denials_view import DenialsView
         from infusion_desk.ui.remittances_view import RemittancesView
 
@@ -406,6 +407,12 @@ class BillingWorkspace(_LoadingWorkspace):
             self.pages.addTab(self.denials, f"Denials  (Alt+{self.pages.count() + 1})")
             if self.payments is not None:
                 self.payments.changed.connect(lambda: self._mark_stale(self.denials))
+        self.underpayments: UnderpaymentsView | None = None
+        if actor.can(Permission.REPORTS_VIEW):
+            self.underpayments = UnderpaymentsView(services, actor, self)
+            self.pages.addTab(self.underpayments, f"Underpayments  (Alt+{self.pages.count() + 1})")
+            if self.payments is not None:
+                self.payments.changed.connect(lambda: self._mark_stale(self.underpayments))
         self.body.addWidget(self.pages, 1)
         pages = [self.pages.widget(position) for position in range(self.pages.count())]
         for number, page in enumerate(pages, start=1):
