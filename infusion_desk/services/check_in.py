@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from infusion_desk.billing import contracts
 from infusion_desk.billing.coding import code_visit
 from infusion_desk.billing.coding_input import (
     AdministrationInput,
@@ -41,6 +42,7 @@ from infusion_desk.billing.findings import Finding, Level, error
 from infusion_desk.billing.money import ZERO, money
 from infusion_desk.billing.receipts import Receipt, render_receipt
 from infusion_desk.models import (
+    AspPrice,
     ChargeMasterEntry,
     Clinic,
     Drug,
@@ -319,22 +321,38 @@ def expected_lines(
 def price_lines(
     session: Session, payer: Payer | None, day: date, lines: list[tuple[str, int]]
 ) -> tuple[PricedLine, ...]:
-    """Each line at the payer's allowed amount when on file, else at the clinic's charge."""
+    """Each line at the payer's contract rate when on file, else at the clinic's charge.
+
+    A contract rate is a fixed amount per unit or a percent of the quarter's ASP: the same
+    pricing the underpayment list expects (:mod:`infusion_desk.billing.contracts`).
+    """
     codes = sorted({code for code, _ in lines})
-    allowed: dict[str, Decimal] = {}
+    entries: list[contracts.FeeEntry] = []
+    limits: dict[tuple[str, date], Decimal] = {}
     if payer is not None and codes:
-        for code, amount in session.execute(
-            sa.select(FeeScheduleEntry.code, FeeScheduleEntry.allowed)
-            .where(
-                FeeScheduleEntry.payer_id == payer.id,
-                FeeScheduleEntry.code.in_(codes),
-                FeeScheduleEntry.effective_from <= day,
-                sa.or_(FeeScheduleEntry.effective_to.is_(None), FeeScheduleEntry.effective_to >= day),
-                FeeScheduleEntry.allowed.is_not(None),
+        entries = [
+            contracts.FeeEntry(
+                row.code, row.allowed, row.percent_of_asp, row.effective_from, row.effective_to
             )
-            .order_by(FeeScheduleEntry.effective_from)
-        ):
-            allowed[code] = amount
+            for row in session.execute(
+                sa.select(
+                    FeeScheduleEntry.code,
+                    FeeScheduleEntry.allowed,
+                    FeeScheduleEntry.percent_of_asp,
+                    FeeScheduleEntry.effective_from,
+                    FeeScheduleEntry.effective_to,
+                ).where(FeeScheduleEntry.payer_id == payer.id, FeeScheduleEntry.code.in_(codes))
+            )
+        ]
+        quarter = contracts.quarter_start(day)
+        limits = {
+            (code, quarter): limit
+            for code, limit in session.execute(
+                sa.select(AspPrice.code, AspPrice.payment_limit).where(
+                    AspPrice.code.in_(codes), AspPrice.quarter_start == quarter
+                )
+            )
+        }
     charges: dict[str, Decimal] = {
         code: charge
         for code, charge in session.execute(
@@ -351,8 +369,9 @@ def price_lines(
     }
     priced = []
     for code, units in lines:
-        if code in allowed:
-            priced.append(PricedLine(code, units, money(allowed[code] * units), "fee schedule"))
+        pricing = contracts.price_line(entries, code, day, Decimal(units), limits)
+        if pricing.expected is not None:
+            priced.append(PricedLine(code, units, pricing.expected, "fee schedule"))
         else:
             per_unit = charges.get(code, drug_prices.get(code, ZERO))
             priced.append(PricedLine(code, units, money(per_unit * units), "charge"))

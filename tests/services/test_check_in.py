@@ -58,6 +58,27 @@ def test_estimate_prices_todays_dose_at_the_payers_allowed_amounts(services: Ser
     assert estimate.total == Decimal("125.00") + (rest * Decimal("0.2")).quantize(Decimal("0.01"))
 
 
+def test_estimate_prices_a_drug_contracted_as_a_percent_of_asp_at_that_quarters_limit(
+    services: Services, desk: Desk
+) -> None:
+    from infusion_desk.billing.contracts import quarter_start
+    from infusion_desk.models import AspPrice, FeeScheduleEntry
+
+    with services.db.session() as session:
+        entry = session.scalars(sa.select(FeeScheduleEntry).where(FeeScheduleEntry.code == "J1745")).one()
+        entry.allowed, entry.percent_of_asp = None, Decimal("104")
+        session.add(AspPrice(code="J1745", quarter_start=quarter_start(desk.today), payment_limit=Decimal("42.4000")))
+    clerk = make_actor(services, Role.FRONT_DESK)
+    lines = {line.code: line for line in CheckInService(services.db).review(clerk, desk.visit, desk.today).estimate.lines}
+    # ASP = 42.40 / 1.06 = 40.00; 104% of it is 41.60 a unit; 35 units.
+    assert lines["J1745"].allowed == Decimal("1456.00") and lines["J1745"].source == "fee schedule"
+
+    with services.db.session() as session:  # no ASP price for the quarter: the clinic's charge
+        session.execute(sa.delete(AspPrice))
+    lines = {line.code: line for line in CheckInService(services.db).review(clerk, desk.visit, desk.today).estimate.lines}
+    assert lines["J1745"].source == "charge"
+
+
 def test_unverified_coverage_is_flagged_with_the_verify_fix(services: Services, desk: Desk) -> None:
     with services.db.session() as session:
         session.execute(sa.delete(EligibilityCheck))
