@@ -357,7 +357,12 @@ def _denial_report(service: object, actor: Actor, args: argparse.Namespace) -> i
                 for r in rows
             ]
         for name, amount_rows in amounts.items():
-            out[name] = [{"key": r.key, "items": r.items, "amount": str(r.amount)} for r in amount_rows]
+            rated = name != "open_by_age"
+            out[name] = [
+                {"key": r.key, "items": r.items, "amount": str(r.amount)}
+                | ({"denied_claims": r.claims, "denial_rate_percent": str(r.rate)} if rated else {})
+                for r in amount_rows
+            ]
         print(json.dumps(out, indent=2))
         return EXIT_OK
     print(f"Denials since {since:%m/%d/%Y}")
@@ -369,7 +374,8 @@ def _denial_report(service: object, actor: Actor, args: argparse.Namespace) -> i
     for name, amount_rows in amounts.items():
         print(f"\n{name.replace('_', ' ')}:")
         for a in amount_rows:
-            print(f"  {a.key:<32} {a.items:>5} item(s)  ${a.amount:,.2f}")
+            rate = f"  {a.claims:>5} claim(s) {a.rate:>5}%" if name != "open_by_age" else ""
+            print(f"  {a.key:<32} {a.items:>5} item(s){rate}  ${a.amount:,.2f}")
     print(f"\nrecovered by appeals: ${figures.recovered:,.2f}")
     return EXIT_OK
 

@@ -292,6 +292,17 @@ class AmountRow:
     key: str
     items: int
     amount: Decimal
+    claims: int = 0
+    """Adjudicated claims with a denial in this group."""
+    answered: int = 0
+    """All adjudicated claims in the period: the denominator of :attr:`rate`."""
+
+    @property
+    def rate(self) -> Decimal:
+        """Share of adjudicated claims with a denial in this group, as a percentage to one place."""
+        if not self.answered:
+            return Decimal("0.0")
+        return (Decimal(100) * self.claims / self.answered).quantize(Decimal("0.1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +312,9 @@ class DenialAnalytics:
     by_payer: tuple[RateRow, ...]
     by_month: tuple[RateRow, ...]
     by_category: tuple[AmountRow, ...]
+    """Denied dollars and the denial rate by reason category."""
     by_code: tuple[AmountRow, ...]
+    """Denied dollars and the denial rate by code: the drug (J-code) or administration code."""
     open_by_age: tuple[AmountRow, ...]
     """Open denial dollars by days since the payer's decision: 0-30, 31-60, 61-90, over 90."""
     recovered: Decimal
@@ -354,6 +367,7 @@ def denial_analytics(session: Session, since: date, today: date) -> DenialAnalyt
     denied: dict[int, Decimal] = {}
     categories: dict[str, list[Decimal]] = {}
     codes: dict[str, list[Decimal]] = {}
+    claims_in: dict[str, set[int]] = {}
     ages: dict[str, list[Decimal]] = {label: [] for _limit, label in AGE_BUCKETS}
     for claim_id, category, amount, status, code, decided in items:
         if status in OPEN:
@@ -361,8 +375,12 @@ def denial_analytics(session: Session, since: date, today: date) -> DenialAnalyt
         if claim_id not in first_answer:
             continue
         denied[claim_id] = denied.get(claim_id, Decimal("0.00")) + amount
-        categories.setdefault(category.value.replace("_", " "), []).append(amount)
-        codes.setdefault(code or "(whole claim)", []).append(amount)
+        category_key = category.value.replace("_", " ")
+        code_key = code or "(whole claim)"
+        categories.setdefault(category_key, []).append(amount)
+        codes.setdefault(code_key, []).append(amount)
+        claims_in.setdefault(f"category:{category_key}", set()).add(claim_id)
+        claims_in.setdefault(f"code:{code_key}", set()).add(claim_id)
 
     def rates(key_of: Callable[[int], str]) -> tuple[RateRow, ...]:
         groups: dict[str, list[int]] = {}
@@ -378,8 +396,13 @@ def denial_analytics(session: Session, since: date, today: date) -> DenialAnalyt
             for key, ids in sorted(groups.items())
         )
 
-    def amounts(groups: dict[str, list[Decimal]]) -> tuple[AmountRow, ...]:
-        rows = [AmountRow(k, len(v), sum(v, Decimal("0.00"))) for k, v in groups.items()]
+    def amounts(groups: dict[str, list[Decimal]], kind: str) -> tuple[AmountRow, ...]:
+        rows = [
+            AmountRow(
+                k, len(v), sum(v, Decimal("0.00")), len(claims_in.get(f"{kind}:{k}", ())), len(first_answer)
+            )
+            for k, v in groups.items()
+        ]
         return tuple(sorted(rows, key=lambda r: (-r.amount, r.key)))
 
     overall = rates(lambda _claim_id: "all payers")
@@ -391,8 +414,8 @@ def denial_analytics(session: Session, since: date, today: date) -> DenialAnalyt
         overall=overall[0] if overall else RateRow("all payers", 0, 0, Decimal("0.00")),
         by_payer=rates(lambda claim_id: first_answer[claim_id][1]),
         by_month=rates(lambda claim_id: first_answer[claim_id][0].strftime("%Y-%m")),
-        by_category=amounts(categories),
-        by_code=amounts(codes),
+        by_category=amounts(categories, "category"),
+        by_code=amounts(codes, "code"),
         open_by_age=tuple(
             AmountRow(label, len(ages[label]), sum(ages[label], Decimal("0.00")))
             for _limit, label in AGE_BUCKETS

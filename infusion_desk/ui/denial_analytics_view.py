@@ -115,10 +115,17 @@ def _rate_columns(name: str, show_key: Callable[[str], str] = str) -> tuple[Col[
     )
 
 
-def _amount_columns(name: str, key: Callable[[AmountRow], Any] | None = None) -> tuple[Col[AmountRow], ...]:
+def _amount_columns(
+    name: str, key: Callable[[AmountRow], Any] | None = None, *, with_rate: bool = False
+) -> tuple[Col[AmountRow], ...]:
+    rate = (
+        Col("Claims denied", lambda r: str(r.claims), lambda r: r.claims, lambda r: str(r.claims)),
+        Col("Denial rate", lambda r: f"{r.rate}%", lambda r: int(r.rate * 10), lambda r: str(r.rate)),
+    )
     return (
         Col(name, lambda r: r.key, key or (lambda r: r.key), lambda r: r.key),
         Col("Denials", lambda r: str(r.items), lambda r: r.items, lambda r: str(r.items)),
+        *(rate if with_rate else ()),
         Col("Amount", lambda r: _dollars(r.amount), lambda r: _cents(r.amount), lambda r: str(r.amount)),
     )
 
@@ -224,10 +231,12 @@ class DenialAnalyticsView(Page):
             "Denial rate by month", "denialRateByMonth", _rate_columns("Month", _month)
         )
         self.by_category = self._table(
-            "Denied dollars by category", "deniedByCategory", _amount_columns("Category")
+            "Denials by category", "deniedByCategory", _amount_columns("Category", with_rate=True)
         )
         self.by_code = self._table(
-            "Denied dollars by code (drug or administration)", "deniedByCode", _amount_columns("Code")
+            "Denials by code (drug or administration)",
+            "deniedByCode",
+            _amount_columns("Code", with_rate=True),
         )
         self.open_by_age = self._table(
             "Open denial dollars by age (days since the payer's decision)",

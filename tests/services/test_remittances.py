@@ -778,6 +778,9 @@ def test_denial_analytics_give_the_rate_by_payer_the_dollars_by_category_and_the
     assert [r.key for r in figures.by_month] == [TODAY.strftime("%Y-%m")]
     assert [(r.key, r.amount) for r in figures.by_category] == [("authorization", denied.lines[0].charge)]
     assert [(r.key, r.amount) for r in figures.by_code] == [(denied.lines[0].code, denied.lines[0].charge)]
+    # one of the four claims answered had an authorization denial (on that drug): 25.0%
+    assert [(r.claims, r.rate) for r in figures.by_category] == [(1, Decimal("25.0"))]
+    assert [(r.claims, r.rate) for r in figures.by_code] == [(1, Decimal("25.0"))]
     ages = {r.key: r.amount for r in figures.open_by_age}
     assert ages["31-60 days"] == denied.lines[0].charge and ages["0-30 days"] == Decimal("0.00")
     assert figures.recovered == Decimal("123.45")

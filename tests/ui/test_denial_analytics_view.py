@@ -146,11 +146,13 @@ def test_the_figures_after_an_835_with_denials_and_their_csv(
     rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["Denial analytics since 12/01/2025"]
     assert rows[2] == ["3", "2", "66.7", str(denied), "0.00"]
-    start = rows.index(["Denied dollars by code (drug or administration)"])
-    assert rows[start + 1] == ["Code", "Denials", "Amount"]
+    start = rows.index(["Denials by code (drug or administration)"])
+    assert rows[start + 1] == ["Code", "Denials", "Claims denied", "Denial rate %", "Amount"]
     exported = rows[start + 2 : start + 2 + len(by_code)]
     assert [r[0] for r in exported] == shown_codes  # in the order shown
-    assert {r[0]: Decimal(r[2]) for r in exported} == by_code
+    assert {r[0]: Decimal(r[4]) for r in exported} == by_code
+    for row in exported:  # the rate is the share of the 3 claims answered with that code denied
+        assert Decimal(row[3]) == (Decimal(100) * int(row[2]) / 3).quantize(Decimal("0.1"))
     month = rows.index(["Denial rate by month"])
     assert rows[month + 1] == ["Month", "Claims answered", "With a denial", "Denial rate %", "Denied"]
     assert rows[month + 2] == ["11/2026", "3", "2", "66.7", str(denied)]
