@@ -37,6 +37,7 @@ from infusion_desk.ui.eligibility_panel import EligibilityPanel
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.orders_panel import OrdersPanel
+from infusion_desk.ui.patient_account_view import PatientAccountView
 from infusion_desk.ui.patient_lookup import PatientLookup
 from infusion_desk.ui.policy_dialog import PolicyDialog
 from infusion_desk.ui.registration import RegisterPatientDialog
@@ -83,6 +84,10 @@ class FrontDeskWorkspace(PatientLookup):
         self.panel.tabs.addTab(self.eligibility, "Eligibility")
         self.panel.tabs.addTab(self.orders, "Orders")
         self.panel.tabs.addTab(self.authorizations, "Authorizations")
+        self.account: PatientAccountView | None = None
+        if actor.can(Permission.PATIENT_PAYMENT):
+            self.account = PatientAccountView(services, actor, self.panel.tabs)
+            self.panel.tabs.addTab(self.account, "Account")
 
         # The finder and patient (built by PatientLookup) become the first page.
         lookup_layout = self.layout()
@@ -153,6 +158,8 @@ class FrontDeskWorkspace(PatientLookup):
         self.eligibility.show_patient(patient_id)
         self.orders.show_patient(patient_id)
         self.authorizations.show_patient(patient_id)
+        if self.account is not None:
+            self.account.show_patient(patient_id)
         self.schedule.set_patient(patient_id)
         if self._pending_fix is not None:
             fix, target = self._pending_fix

@@ -149,3 +149,23 @@ def test_a_manager_writes_off_a_small_balance_and_refunds_a_credit(
     assert view.credit_total.text() == "$0.00"
     assert column(view.payments, "Kind")[0] == "Refund"
     assert column(view.payments, "Amount")[0] == "-$26.80"
+
+
+def test_the_front_desk_opens_a_patients_account_beside_the_record(
+    qtbot: QtBot, billed: tuple[Services, int]
+) -> None:
+    from infusion_desk.ui.workspaces import FrontDeskWorkspace
+
+    services, patient_id = billed
+    desk = services.auth.sign_in("frontdesk", DEMO_PASSWORD)
+    workspace = FrontDeskWorkspace(services, desk)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    assert workspace.account is not None
+    with qtbot.waitSignal(workspace.account.loaded, timeout=10_000) as shown:
+        workspace.open_patient(patient_id)
+    account = shown.args[0]
+    assert account.patient_id == patient_id and account.patient_due > 0
+    tabs = workspace.panel.tabs
+    assert "Account" in [tabs.tabText(i) for i in range(tabs.count())]
+    assert workspace.account.due_total.text() == f"${account.patient_due:,.2f}"
