@@ -328,8 +328,8 @@ def _candidates(session: Session, today: date, settings: StatementSettings) -> l
     ):
         waiting.setdefault(patient_id, set()).add(state)
     ids = sorted(set(due) | set(waiting))
-    people: dict[int, sa.Row[Any]] = {}
-    last: dict[int, sa.Row[Any]] = {}
+    people: dict[int, Any] = {}
+    last: dict[int, Any] = {}
     for chunk in _chunks(ids):
         people.update(
             (row.id, row)
@@ -415,6 +415,7 @@ def _letterhead(session: Session) -> tuple[Letterhead, tuple[str, ...]]:
         for line in (clinic.address1, clinic.address2, f"{clinic.city}, {clinic.state} {clinic.zip_code}")
         if line
     )
+    remit: tuple[str, ...]
     if clinic.pay_to_address1:
         remit = (
             clinic.pay_to_address1,
@@ -457,7 +458,7 @@ def _descriptions(session: Session) -> dict[str, str]:
 
 def _statement_lines(session: Session, patient_ids: Sequence[int]) -> dict[int, list[StatementLine]]:
     descriptions = _descriptions(session)
-    rows: list[sa.Row[Any]] = []
+    rows: list[Any] = []
     for chunk in _chunks(patient_ids):
         rows += session.execute(
             sa.select(
