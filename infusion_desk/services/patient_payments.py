@@ -25,7 +25,6 @@ clinic's books, so the person who takes payments is not the one who gives them b
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,9 +32,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.units import inch
-from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
 from infusion_desk.billing.allocation import (
@@ -47,7 +43,7 @@ from infusion_desk.billing.allocation import (
 )
 from infusion_desk.billing.findings import Finding, error, us_date
 from infusion_desk.billing.money import ZERO
-from infusion_desk.billing.receipts import METHOD_LABELS
+from infusion_desk.billing.receipts import Receipt, render_receipt
 from infusion_desk.models import (
     Claim,
     ClaimLine,
@@ -693,8 +689,8 @@ class PatientPaymentService:
                     )
                     if part
                 )
-            return _render_receipt(
-                _ReceiptData(
+            return render_receipt(
+                Receipt(
                     number=receipt_number(payment.id),
                     refund=payment.is_refund,
                     received_on=payment.received_on,
@@ -910,129 +906,3 @@ def _account(session: Session, patient_id: int) -> PatientAccount:
         credit_balance=credit,
         small_balance_threshold=_threshold(session),
     )
-
-
-# -- the receipt --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _ReceiptData:
-    number: str
-    refund: bool
-    received_on: date
-    clinic_name: str
-    clinic_address: tuple[str, ...]
-    clinic_phone: str | None
-    patient_name: str
-    mrn: str
-    visit_date: date | None
-    amount: Decimal
-    method: str
-    reference: str | None
-    received_by: str
-    applied: tuple[tuple[date, str, str, Decimal], ...]
-    patient_due: Decimal
-    credit_balance: Decimal
-
-
-def _render_receipt(receipt: _ReceiptData) -> bytes:
-    """One letter page in the copay receipt's style, with the lines the payment went to."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=LETTER, invariant=True)
-    title = "Refund" if receipt.refund else "Payment receipt"
-    canvas.setTitle(f"{title} {receipt.number}")
-    canvas.setAuthor(receipt.clinic_name)
-    width, height = LETTER
-    left = 1 * inch
-    right = width - left
-    y = height - 1 * inch
-
-    canvas.setFont("Helvetica-Bold", 16)
-    canvas.drawString(left, y, receipt.clinic_name)
-    canvas.setFont("Helvetica", 10)
-    for line in (*receipt.clinic_address, receipt.clinic_phone or ""):
-        if line:
-            y -= 14
-            canvas.drawString(left, y, line)
-
-    y -= 36
-    canvas.setFont("Helvetica-Bold", 14)
-    canvas.drawString(left, y, title)
-    canvas.setFont("Helvetica", 10)
-    canvas.drawRightString(right, y, f"Receipt no. {receipt.number}")
-
-    if receipt.refund:
-        purpose = "Refund of a credit on the account"
-    elif receipt.visit_date is not None:
-        purpose = f"Copay for the visit of {receipt.visit_date:%m/%d/%Y}"
-    else:
-        purpose = "Payment on account"
-    rows = [
-        ("Date", f"{receipt.received_on:%m/%d/%Y}"),
-        ("Patient", receipt.patient_name),
-        ("MRN", receipt.mrn),
-        ("For", purpose),
-        (
-            "Refunded by" if receipt.refund else "Paid by",
-            METHOD_LABELS.get(receipt.method, receipt.method.title()),
-        ),
-    ]
-    if receipt.reference:
-        rows.append(("Reference", receipt.reference))
-    rows.append(("Issued by" if receipt.refund else "Received by", receipt.received_by))
-    y -= 28
-    for label, value in rows:
-        canvas.setFont("Helvetica-Bold", 10)
-        canvas.drawString(left, y, f"{label}:")
-        canvas.setFont("Helvetica", 10)
-        canvas.drawString(left + 1.6 * inch, y, value)
-        y -= 16
-
-    y -= 12
-    canvas.line(left, y + 8, right, y + 8)
-    canvas.setFont("Helvetica-Bold", 13)
-    canvas.drawString(left, y - 10, "Amount refunded" if receipt.refund else "Amount paid")
-    canvas.drawRightString(right, y - 10, _money_text(receipt.amount))
-    y -= 40
-
-    if not receipt.refund:
-        canvas.setFont("Helvetica-Bold", 10)
-        canvas.drawString(left, y, "Applied to")
-        y -= 16
-        if receipt.applied:
-            canvas.drawString(left, y, "Date of service")
-            canvas.drawString(left + 1.4 * inch, y, "Claim")
-            canvas.drawString(left + 3.2 * inch, y, "Service")
-            canvas.drawRightString(right, y, "Amount")
-            canvas.setFont("Helvetica", 10)
-            for service_date, claim_number, code, amount in receipt.applied:
-                y -= 14
-                if y < 1.6 * inch:
-                    canvas.showPage()
-                    canvas.setFont("Helvetica", 10)
-                    y = height - 1 * inch
-                canvas.drawString(left, y, f"{service_date:%m/%d/%Y}")
-                canvas.drawString(left + 1.4 * inch, y, claim_number)
-                canvas.drawString(left + 3.2 * inch, y, code)
-                canvas.drawRightString(right, y, _money_text(amount))
-        unapplied = receipt.amount - sum((row[3] for row in receipt.applied), ZERO)
-        if unapplied > 0:
-            y -= 14
-            canvas.setFont("Helvetica", 10)
-            canvas.drawString(left, y, "Kept as a credit on the account")
-            canvas.drawRightString(right, y, _money_text(unapplied))
-        y -= 28
-
-    canvas.setFont("Helvetica", 10)
-    canvas.drawString(left, y, f"Balance due now: {_money_text(receipt.patient_due)}")
-    if receipt.credit_balance > 0:
-        canvas.drawString(left + 3.2 * inch, y, f"Credit on account: {_money_text(receipt.credit_balance)}")
-
-    canvas.setFont("Helvetica-Oblique", 9)
-    canvas.drawString(
-        left, 1 * inch,
-        "Amounts your insurance has not yet answered for are not billed to you until it does.",
-    )
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
