@@ -25,6 +25,8 @@ from bench.frontdesk import bench_frontdesk
 from bench.frontdesk import report as frontdesk_report
 from bench.remittances import bench_remittances
 from bench.remittances import report as remittances_report
+from bench.statements import bench_statements
+from bench.statements import report as statements_report
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 STARTS = int(os.environ.get("BENCH_STARTS", "7"))
@@ -133,6 +135,7 @@ def write_results(
     frontdesk: dict[str, float],
     claims: dict[str, float],
     remittances: dict[str, float],
+    statements: dict[str, float],
 ) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -180,6 +183,8 @@ For reference, fetching only the raw administration rows with no objects built t
 {claims_report(claims)}
 
 {remittances_report(remittances)}
+
+{statements_report(statements)}
 """
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -193,7 +198,8 @@ def main() -> int:
     frontdesk = bench_frontdesk(db_path)
     claims = bench_claims(db_path)
     remittances = bench_remittances(db_path)
-    print(write_results(startup, finder, coding, frontdesk, claims, remittances))
+    statements = bench_statements(db_path)
+    print(write_results(startup, finder, coding, frontdesk, claims, remittances, statements))
     return 0
 
 

@@ -29,9 +29,11 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
 
 # Keys of the Billing workspace's pages (they work while that workspace is shown).
 BILLING_KEYS: tuple[tuple[str, str], ...] = (
-    ("Alt+1 … Alt+6", "Billing: the Coding, Claims, Batches, Payments, Denials or Underpayments page"),
+    ("Alt+1 … Alt+7", "Billing: the Coding, Claims, Batches, Payments, Denials, Statements or "
+     "Underpayments page"),
     ("Ctrl+B", "Claims: build claims from the signed visits"),
-    ("Ctrl+R", "Claims: scrub the selected claims again (all open claims when none is selected)"),
+    ("Ctrl+R", "Claims: scrub the selected claims again (all open claims when none is selected); "
+     "Statements: run statements"),
     ("Ctrl+Shift+R", "Claims: scrub every open claim again"),
     ("Ctrl+E", "Batches: export a batch (837P); Payments: key a paper EOB"),
     ("Ctrl+I", "Batches: import acknowledgements (999, 277CA, TA1); Payments: import 835 remittances"),

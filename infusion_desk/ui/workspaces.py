@@ -356,7 +356,7 @@ class NursingWorkspace(_LoadingWorkspace):
 
 
 class BillingWorkspace(_LoadingWorkspace):
-    """Billing in pages: Coding, Claims, Batches, Payments, Denials, Underpayments (Alt+1..6); F5 refreshes.
+    """Billing in pages: Coding, Claims, Batches, Payments, Denials, Statements, Underpayments; F5 refreshes.
 
     Coding is the queue of signed visits waiting to be coded, oldest first, beside the
     coder's review. A claim finding fixed in the coding opens that visit on the Coding
@@ -372,6 +372,7 @@ class BillingWorkspace(_LoadingWorkspace):
         from infusion_desk.ui.contracts_view import UnderpaymentsView
         from infusion_desk.ui.denials_view import DenialsView
         from infusion_desk.ui.remittances_view import RemittancesView
+        from infusion_desk.ui.statements_view import StatementsView
 
         super().__init__("billingWorkspace", services, actor, parent)
         self.heading.setText("Visits awaiting coding")
@@ -414,6 +415,12 @@ class BillingWorkspace(_LoadingWorkspace):
             self.pages.addTab(self.denials, f"Denials  (Alt+{self.pages.count() + 1})")
             if self.payments is not None:
                 self.payments.changed.connect(lambda: self._mark_stale(self.denials))
+        self.statements: StatementsView | None = None
+        if actor.can(Permission.PATIENT_PAYMENT) and actor.can(Permission.REPORTS_VIEW):
+            self.statements = StatementsView(services, actor, self)
+            self.pages.addTab(self.statements, f"Statements  (Alt+{self.pages.count() + 1})")
+            if self.payments is not None:
+                self.payments.changed.connect(lambda: self._mark_stale(self.statements))
         self.underpayments: UnderpaymentsView | None = None
         if actor.can(Permission.REPORTS_VIEW):
             self.underpayments = UnderpaymentsView(services, actor, self)
