@@ -8,6 +8,8 @@ line is in exactly one state at a time:
 - ``insurance_pending``: the payer has not answered, or a denial on it is still being worked;
 - ``secondary_pending``: the patient's share waits for the next payer's claim;
 - ``patient_due``: the patient owes the rest;
+- ``payment_plan``: the patient owes it and pays it by instalments on a plan;
+- ``in_collections``: the patient owes it and the account was handed to collections;
 - ``settled``: nothing is owed by anyone.
 
 Denial adjustments are never adjusted away here: they stay with insurance until a biller
@@ -32,6 +34,8 @@ ZERO = Decimal("0.00")
 INSURANCE_PENDING = "insurance_pending"
 SECONDARY_PENDING = "secondary_pending"
 PATIENT_DUE = "patient_due"
+PAYMENT_PLAN = "payment_plan"
+IN_COLLECTIONS = "in_collections"
 SETTLED = "settled"
 
 
@@ -62,6 +66,8 @@ class Decisions:
     """Parts of the patient's share adjusted away (a small balance written off)."""
     open_denials: int = 0
     """Denial work items still being worked (open, in progress, resubmitted, appealed, write-off asked)."""
+    placement: str | None = None
+    """Where the patient's share was placed: ``payment_plan`` or ``in_collections`` (collections wins)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,7 @@ def line_balance(
     if not postings.answered or decisions.open_denials or insurance > 0:
         state = INSURANCE_PENDING
     elif patient - patient_paid > 0:
-        state = SECONDARY_PENDING if next_payer else PATIENT_DUE
+        state = SECONDARY_PENDING if next_payer else decisions.placement or PATIENT_DUE
     else:
         state = SETTLED
     return LineBalance(

@@ -167,6 +167,12 @@ class ClaimLine(Base):
     adjusted: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     patient_responsibility: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     patient_paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    payment_plan_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("payment_plan.id"), index=True, doc="The payment plan the patient's share is on"
+    )
+    collections_on: Mapped[date | None] = mapped_column(
+        doc="The day the patient's share was handed to collections"
+    )
 
     claim: Mapped[Claim] = relationship(back_populates="lines")
 

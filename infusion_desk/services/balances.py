@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from infusion_desk.billing import denials
-from infusion_desk.billing.line_balance import ZERO, Decisions, Postings, line_balance
+from infusion_desk.billing.line_balance import (
+    IN_COLLECTIONS,
+    PAYMENT_PLAN,
+    ZERO,
+    Decisions,
+    Postings,
+    line_balance,
+)
 from infusion_desk.models import (
     Adjustment,
     Claim,
@@ -28,11 +35,12 @@ from infusion_desk.models import (
     DenialWorkItem,
     InsurancePolicy,
     LineAdjustment,
+    PaymentPlan,
     Remittance,
     RemittanceClaim,
     RemittanceLine,
 )
-from infusion_desk.models.enums import AdjustmentGroup, LineResponsibility, WorkItemStatus
+from infusion_desk.models.enums import AdjustmentGroup, LineResponsibility, PlanStatus, WorkItemStatus
 from infusion_desk.services.coverage import RANK_ORDER, in_force
 
 CHUNK = 900
@@ -83,7 +91,11 @@ def refresh_line_balances(session: Session, claim_ids: Iterable[int]) -> int:
                 ClaimLine.adjusted,
                 ClaimLine.patient_responsibility,
                 ClaimLine.responsibility,
-            ).where(ClaimLine.claim_id.in_(chunk))
+                ClaimLine.collections_on,
+                PaymentPlan.status.label("plan_status"),
+            )
+            .outerjoin(PaymentPlan, PaymentPlan.id == ClaimLine.payment_plan_id)
+            .where(ClaimLine.claim_id.in_(chunk))
         ).all()
         answered.update(
             session.scalars(
@@ -157,6 +169,7 @@ def refresh_line_balances(session: Session, claim_ids: Iterable[int]) -> int:
                 written_off=decided.get((line.id, "written_off"), ZERO),
                 patient_adjusted=decided.get((line.id, "patient_adjusted"), ZERO),
                 open_denials=worked.get(line.id, 0),
+                placement=_placement(line),
             ),
             next_payer=line.claim_id in next_payer,
             patient_paid=line.patient_paid,
@@ -192,6 +205,15 @@ def refresh_line_balances(session: Session, claim_ids: Iterable[int]) -> int:
             if isinstance(instance, ClaimLine) and instance.id in changed:
                 session.expire(instance)
     return len(changes)
+
+
+def _placement(line: sa.Row[Any]) -> str | None:
+    """Collections, else an active payment plan, holds the patient's share of a line."""
+    if line.collections_on is not None:
+        return IN_COLLECTIONS
+    if line.plan_status is PlanStatus.ACTIVE:
+        return PAYMENT_PLAN
+    return None
 
 
 def _claims_with_a_next_payer(session: Session, claims: dict[int, sa.Row[Any]]) -> set[int]:

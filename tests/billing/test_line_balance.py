@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from infusion_desk.billing import line_balance as line_balance_module
 from infusion_desk.billing.line_balance import (
+    IN_COLLECTIONS,
     INSURANCE_PENDING,
     PATIENT_DUE,
+    PAYMENT_PLAN,
     SECONDARY_PENDING,
     SETTLED,
     Decisions,
@@ -56,6 +58,20 @@ def test_a_small_patient_balance_written_off_settles_the_line() -> None:
     balance = line_balance(D("350.00"), answer, Decisions(patient_adjusted=D("3.00")), next_payer=False)
     assert balance.state == SETTLED
     assert (balance.patient_responsibility, balance.adjusted) == (D("0.00"), D("153.00"))
+
+
+def test_a_share_on_a_payment_plan_or_in_collections_is_held_there_not_due() -> None:
+    answer = Postings(paid=D("160.00"), patient=D("40.00"), contractual=D("150.00"))
+    on_plan = line_balance(D("350.00"), answer, Decisions(placement=PAYMENT_PLAN), next_payer=False)
+    assert on_plan.state == PAYMENT_PLAN
+    handed = line_balance(D("350.00"), answer, Decisions(placement=IN_COLLECTIONS), next_payer=False)
+    assert handed.state == IN_COLLECTIONS
+    paid_off = line_balance(
+        D("350.00"), answer, Decisions(placement=PAYMENT_PLAN), next_payer=False, patient_paid=D("40.00")
+    )
+    assert paid_off.state == SETTLED
+    waiting = line_balance(D("350.00"), answer, Decisions(placement=PAYMENT_PLAN), next_payer=True)
+    assert waiting.state == SECONDARY_PENDING  # never placed before the next payer answers
 
 
 cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: D(c) / 100)
