@@ -21,19 +21,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
-
-TEXT = "text"
-MONEY = "money"
-"""A Decimal amount in dollars, to the cent."""
-COUNT = "count"
-PERCENT = "percent"
-"""A Decimal percentage (``Decimal("12.5")`` is 12.5%)."""
-DAYS = "days"
-"""A Decimal number of days."""
-DATE = "date"
+from typing import Any, Final, Literal
 
 Kind = Literal["text", "money", "count", "percent", "days", "date"]
+
+TEXT: Final = "text"
+MONEY: Final = "money"
+"""A Decimal amount in dollars, to the cent."""
+COUNT: Final = "count"
+PERCENT: Final = "percent"
+"""A Decimal percentage (``Decimal("12.5")`` is 12.5%)."""
+DAYS: Final = "days"
+"""A Decimal number of days."""
+DATE: Final = "date"
 
 
 @dataclass(frozen=True, slots=True)
