@@ -8,6 +8,7 @@ stored in UTC; dates of service are plain dates.
 from __future__ import annotations
 
 import enum
+import operator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,26 @@ class ScaledDecimal(TypeDecorator[Decimal]):
 
     impl = sa.BigInteger
     cache_ok = True
+
+    class Comparator(TypeDecorator.Comparator[Decimal]):
+        """``a + b`` and ``a - b`` of two columns of the same scale keep this type.
+
+        Without it the sum or difference of two money columns (``sum(charge - paid)``)
+        would come back as the stored integer count of cents.
+        """
+
+        def _adapt_expression(self, op: Any, other_comparator: Any) -> tuple[Any, Any]:
+            other = other_comparator.type
+            if (
+                op in (operator.add, operator.sub)
+                and isinstance(other, ScaledDecimal)
+                and isinstance(self.type, ScaledDecimal)
+                and other.scale == self.type.scale
+            ):
+                return op, self.type
+            return super()._adapt_expression(op, other_comparator)
+
+    comparator_factory = Comparator
 
     def __init__(self, scale: int = 2) -> None:
         super().__init__()

@@ -116,3 +116,22 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(sqlite_services: Se
                 scheduled_start=datetime(2026, 3, 2, 15, tzinfo=UTC),
             )
         )
+
+
+def test_sql_sums_and_differences_of_money_columns_read_back_as_dollars(db_url: str) -> None:
+    """``sum(charge - paid)`` computed by the database must not come back as a count of cents."""
+    from infusion_desk.models.base import Money
+
+    metadata = sa.MetaData()
+    table = sa.Table("amounts", metadata, sa.Column("a", Money()), sa.Column("b", Money()))
+    db = Database.open(db_url)
+    try:
+        metadata.create_all(db.engine)
+        with db.engine.begin() as connection:
+            connection.execute(sa.insert(table), [{"a": Decimal("10.00"), "b": Decimal("5.01")}] * 2)
+            total, each = connection.execute(
+                sa.select(sa.func.sum(table.c.a - table.c.b), sa.func.max(table.c.a + table.c.b))
+            ).one()
+        assert (total, each) == (Decimal("9.98"), Decimal("15.01"))
+    finally:
+        db.dispose()
