@@ -28,7 +28,7 @@ from infusion_desk.billing.report_model import COUNT, DAYS, MONEY, PERCENT, Figu
 from infusion_desk.services.access import Permission
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.pages import Page
-from infusion_desk.ui.report_chart import show_value
+from infusion_desk.ui.report_chart import show_month, show_value
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -150,12 +150,12 @@ class FigureTile(QFrame):
             said = "No trend yet."
         else:
             arrow = "▲" if change > 0 else "▼" if change < 0 else "▶"
-            said = f"{arrow} {show_change(figure.kind, change)} vs {figure.trend[-2][0]}"
+            said = f"{arrow} {show_change(figure.kind, change)} vs {show_month(figure.trend[-2][0])}"
         self.change = QLabel(said, self)
         self.change.setObjectName("dashboardTileChange")
         self.change.setStyleSheet(f"color: {colour};")
         self.sparkline = Sparkline([v for _label, v in figure.trend], colour, self)
-        trend = ", ".join(f"{label}: {show_value(figure.kind, v)}" for label, v in figure.trend)
+        trend = ", ".join(f"{show_month(label)}: {show_value(figure.kind, v)}" for label, v in figure.trend)
         self.setToolTip(f"{figure.label}\n{trend or 'No trend yet.'}\nEnter or click: the report behind it")
         moved = {"good": "the good way", "bad": "the wrong way", "flat": "unchanged", None: ""}[self.verdict]
         self.setAccessibleName(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -44,8 +45,20 @@ HIT_RADIUS = 8
 COLOURS = ("#2f6ea5", "#e08a2c", "#4f9a5a", "#b8483e", "#7d5fa6", "#8c6d4f", "#c464a8", "#6b6b6b")
 
 
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def show_month(text: str) -> str:
+    """A month key as the screens say months: ``2026-11`` is ``11/2026``; other text is left as it is."""
+    match = MONTH.fullmatch(text)
+    return f"{match[2]}/{match[1]}" if match else text
+
+
 def show_value(kind: str, value: Any) -> str:
-    """A figure as the screens show it: ``$1,234.50``, ``12.5%``, ``1,204``, ``42.3``, ``11/26/2026``."""
+    """A figure as the screens show it: ``$1,234.50``, ``12.5%``, ``1,204``, ``42.3``, ``11/26/2026``.
+
+    A month (``2026-11``, as reports key them) reads ``11/2026``.
+    """
     if value is None or value == "":
         return ""
     if kind == MONEY:
@@ -59,7 +72,7 @@ def show_value(kind: str, value: Any) -> str:
         return f"{Decimal(value):,.1f}"
     if kind == DATE and isinstance(value, date):
         return us_date(value)
-    return str(value)
+    return show_month(str(value))
 
 
 def _axis_text(kind: str, value: float) -> str:

@@ -5,8 +5,9 @@
     view.open_report("aging")                                      # what a dashboard tile asks for
 
 **Report** picks one (keyboard: Alt+R, then the arrows; choosing loads it), **From** and
-**To** are dates (MM/DD/YYYY; an empty From means "from the start"), **Show** (Enter in a
-date) loads it again. The table sorts by any column (its total row stays last); the chart
+**To** are dates (MM/DD/YYYY; six months to today at first, as the dashboard's trends; an
+empty From lets the report choose), **Show** (Enter in a date) loads it again. A report of
+balances on a day (aging) reads only To. The table sorts by any column (its total row stays last); the chart
 draws the same rows, and the notes under the table say how each figure is computed.
 
 Every figure can be drilled into: Enter or a double-click on a row, or a click on its bar,
@@ -106,10 +107,35 @@ def default_titles() -> Mapping[str, str]:
     return REPORTS
 
 
-def twelve_months_back(today: date) -> date:
-    """The first day of the month eleven months before ``today``'s: twelve calendar months in all."""
-    months = today.year * 12 + today.month - 1 - 11
+def six_months_back(today: date) -> date:
+    """The first day of the month five months before ``today``'s: six calendar months, as the trends."""
+    months = today.year * 12 + today.month - 1 - 5
     return date(months // 12, months % 12 + 1, 1)
+
+
+def drill_key(report: Report, row: ReportRow) -> tuple[str, ...]:
+    """What names a row to the source's ``drill``: its values up to the first non-text column.
+
+    The ReportService's own rule (``services.reports.drill_key``) when it is there.
+    """
+    try:
+        from infusion_desk.services.reports import drill_key as service_key
+    except ImportError:
+        pass
+    else:
+        return service_key(report, row)
+    key: list[str] = []
+    for column, value in zip(report.columns, row.values, strict=False):
+        if column.kind != TEXT:
+            break
+        key.append(str(value))
+    return tuple(key)
+
+
+def row_label(report: Report, row: ReportRow) -> str:
+    """How a drill-down names its row: its leading text values (``Payer, Fictional Health Plan``)."""
+    texts = [str(v) for c, v in zip(report.columns, row.values, strict=False) if c.kind == TEXT and v]
+    return ", ".join(texts) or show_value(report.columns[0].kind, row.values[0])
 
 
 def _parse_date(text: str) -> date:
@@ -315,8 +341,8 @@ class ReportsView(Page):
         self.picker.activated.connect(lambda _index: self.refresh())
         picker_label = QLabel("&Report", self)
         picker_label.setBuddy(self.picker)
-        self.start = self._date_field("reportsFrom", us_date(twelve_months_back(self._today)))
-        self.start.setToolTip("The first day counted (MM/DD/YYYY); leave empty for all time")
+        self.start = self._date_field("reportsFrom", us_date(six_months_back(self._today)))
+        self.start.setToolTip("The first day counted (MM/DD/YYYY); empty: the report's own default")
         self.end = self._date_field("reportsTo", us_date(self._today))
         self.end.setToolTip("The last day counted, or the day balances are aged to (MM/DD/YYYY)")
         start_label = QLabel("&From", self)
@@ -433,7 +459,7 @@ class ReportsView(Page):
         try:
             self._start = _parse_date(self.start.text()) if self.start.text().strip() else None
         except ValueError:
-            self.say("From: type a date as MM/DD/YYYY, e.g. 12/01/2025, or leave it empty.", error=True)
+            self.say("From: type a date as MM/DD/YYYY, e.g. 06/01/2026, or leave it empty.", error=True)
             self.start.setFocus()
             return
         try:
@@ -484,17 +510,19 @@ class ReportsView(Page):
             return
         figures = self.model.report_row(row)
         is_total = self.model.is_total(row)
-        label = "Total" if is_total else show_value(report.columns[0].kind, figures.values[0])
+        label = "Total" if is_total else row_label(report, figures)
         claim_ids = figures.claim_ids
-        if is_total and not claim_ids:
-            claim_ids = tuple(dict.fromkeys(i for r in report.rows for i in r.claim_ids))
         source, actor = self.source, self._actor
         drill_rows = getattr(source, "drill", None)
+        # a big report leaves its rows' claims out: the source finds them by the row's key (the total: all)
+        key = () if is_total else drill_key(report, figures)
+        if is_total and not claim_ids and not callable(drill_rows):
+            claim_ids = tuple(dict.fromkeys(i for r in report.rows for i in r.claim_ids))
 
         def claims() -> Sequence[Any]:
             ids: Sequence[int] = claim_ids
-            if not ids and callable(drill_rows) and not is_total:
-                ids = drill_rows(actor, report.name, report.start, report.end, row)
+            if not ids and callable(drill_rows):
+                ids = drill_rows(actor, report.name, report.start, report.end, key)
             return source.claims_behind(actor, ids) if ids else []
 
         heading = f"{report.title} — {label}: the claims behind its figures."

@@ -182,8 +182,8 @@ def test_the_first_report_shows_its_rows_total_chart_and_formula(
     qtmodeltester.check(view.model)
     qtmodeltester.check(view.proxy)
 
-    assert source.asked == [("aging", date(2025, 12, 1), TODAY)]  # twelve months to today by default
-    assert view.start.text() == "12/01/2025" and view.end.text() == "11/26/2026"
+    assert source.asked == [("aging", date(2026, 6, 1), TODAY)]  # twelve months to today by default
+    assert view.start.text() == "06/01/2026" and view.end.text() == "11/26/2026"
     assert column(view.table, "Payer") == ["Fictional Health Plan", "Lakeshore Mutual (test)", "Total"]
     assert column(view.table, "0-30 days") == ["$300.00", "$450.00", "$750.00"]
     assert column(view.table, "Over 30 days") == ["$1,200.00", "$0.00", "$1,200.00"]
@@ -205,7 +205,7 @@ def test_choosing_another_report_by_keyboard_shows_it_and_sorting_keeps_the_tota
 
     _choose(qtbot, view, "Collections by month")
     qtmodeltester.check(view.model)
-    assert source.asked[-1] == ("collections-by-month", date(2025, 12, 1), TODAY)
+    assert source.asked[-1] == ("collections-by-month", date(2026, 6, 1), TODAY)
     assert column(view.table, "Month") == ["10/01/2026", "11/01/2026", ""]
     assert column(view.table, "Insurance") == ["-$25.50", "$12,345.67", "$12,320.17"]
     assert view.chart.kind == "bar" and view.chart.series_heights() == [[-25.5], [12345.67]]
@@ -339,21 +339,37 @@ def test_rows_without_claim_ids_are_drilled_through_the_source(
     qtbot: QtBot, ui_services: Services, manager: Actor
 ) -> None:
     @dataclass
-    class DrillingSource(FakeSource):
-        rows: list[tuple[str, date | None, date, int]] = field(default_factory=list)
+    class BigReportSource(FakeSource):
+        """A report on too many claims to carry them: the source finds a row's claims by its key."""
 
-        def drill(self, actor: Actor, name: str, start: date | None, end: date, row: int) -> tuple[int, ...]:
-            self.rows.append((name, start, end, row))
-            return (1, 3)
+        keys: list[tuple[str, date | None, date, tuple[str, ...]]] = field(default_factory=list)
 
-    source = DrillingSource()
+        def report(self, actor: Actor, name: str, start: date | None, end: date) -> Report:
+            full = super().report(actor, name, start, end)
+            bare = tuple(Row(r.values) for r in full.rows)
+            return Report(full.name, full.title, full.start, full.end, full.columns, bare,
+                          Row(full.total.values) if full.total else None, full.chart, full.notes)
+
+        def drill(self, actor: Actor, name: str, start: date | None, end: date, key: Sequence[str] = ()) -> tuple[int, ...]:
+            self.keys.append((name, start, end, tuple(key)))
+            return {("Lakeshore Mutual (test)",): (3,), (): (1, 2, 3)}.get(tuple(key), ())
+
+    source = BigReportSource()
     view = _view(qtbot, ui_services, manager, source)
-    _choose(qtbot, view, "Collections by month")
     view.table.setFocus()
     view.table.selectRow(1)
     dialog = _drill_with(qtbot, view, lambda: qtbot.keyClick(view.table, Qt.Key.Key_Return))
-    assert source.rows == [("collections-by-month", date(2025, 12, 1), TODAY, 1)]
-    assert column(dialog.table, "Claim") == ["CLM-0001", "CLM-0003"]
+    # the row is named by its text values, as the service's drill_key does
+    assert source.keys == [("aging", None, TODAY, ("Lakeshore Mutual (test)",))]
+    assert column(dialog.table, "Claim") == ["CLM-0003"]
+    dialog.close()
+    qtbot.waitUntil(lambda: view.claims_dialog is None)
+
+    view.table.setFocus()
+    view.table.selectRow(2)  # the total: the whole report
+    dialog = _drill_with(qtbot, view, lambda: qtbot.keyClick(view.table, Qt.Key.Key_Return))
+    assert source.keys[-1] == ("aging", None, TODAY, ())
+    assert column(dialog.table, "Claim") == ["CLM-0001", "CLM-0002", "CLM-0003"]
     dialog.close()
 
 
@@ -458,9 +474,22 @@ def _real_reports() -> Any:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.ui.claims_seed import built_template
+    """The demo clinic with its claims built and submitted (so they are open in A/R)."""
+    from infusion_desk.services.batches import BatchService
+    from tests.ui.claims_seed import biller, built_template, close, export_batches, open_copy
 
-    return built_template(tmp_path_factory.mktemp("reports-demo"))
+    folder = tmp_path_factory.mktemp("reports-demo")
+    (folder / "built").mkdir()
+    built = built_template(folder / "built")
+    services = open_copy(built, folder)
+    try:
+        export_batches(services, folder / "outbox")
+        batches = BatchService(services.db)
+        for batch in batches.batches(biller(services)):
+            batches.confirm_upload(biller(services), batch.id)  # uploaded to the portal: submitted
+    finally:
+        close(services)
+    return folder / "clinic.sqlite3"
 
 
 @pytest.fixture
@@ -472,27 +501,24 @@ def demo(template: Path, tmp_path: Path) -> Iterator[Services]:
     close(services)
 
 
-def test_the_real_reports_show_drill_and_export(qtbot: QtBot, qtmodeltester, tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
-    reports = _real_reports()
-    try:
-        from infusion_desk.billing import report_export  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - until the exporters land
-        pytest.skip(f"infusion_desk.billing.report_export is not in the tree yet ({exc})")
-    demo: Services = request.getfixturevalue("demo")
+def _real_view(qtbot: QtBot, demo: Services, **kwargs: Any) -> ReportsView:
     from tests.ui.claims_seed import TODAY as DEMO_TODAY
 
-    manager = demo.auth.sign_in("manager", "demo")
-    out = tmp_path / "out"
-    out.mkdir()
-    answers = iter([out / "aging.csv", out / "aging.xlsx", out / "aging.pdf"])
-    view = ReportsView(demo, manager, today=DEMO_TODAY, choose_path=lambda *_args: str(next(answers)))
+    view = ReportsView(demo, demo.auth.sign_in("manager", "demo"), today=DEMO_TODAY, **kwargs)
     qtbot.addWidget(view)
     view.resize(1100, 800)
     with qtbot.waitSignal(view.loaded, timeout=20_000):
         view.show()
+    return view
+
+
+def test_the_real_reports_show_and_drill_into_their_claims(qtbot: QtBot, qtmodeltester, request) -> None:  # type: ignore[no-untyped-def]
+    reports = _real_reports()
+    demo: Services = request.getfixturevalue("demo")
+    view = _real_view(qtbot, demo)
     assert [view.picker.itemData(i) for i in range(view.picker.count())] == list(reports.REPORTS)
 
-    for name in reports.REPORTS:  # every report the service knows shows without a warning
+    for name in reports.REPORTS:  # every report the service knows shows, table and chart, without a Qt warning
         with qtbot.waitSignal(view.loaded, timeout=20_000):
             view.open_report(name)
         assert view.report is not None and view.report.name == name
@@ -502,17 +528,39 @@ def test_the_real_reports_show_drill_and_export(qtbot: QtBot, qtmodeltester, tmp
     with qtbot.waitSignal(view.loaded, timeout=20_000):
         view.open_report("aging")
     report = view.report
-    assert report is not None and report.rows, "the demo clinic's built claims are open, so aging has rows"
-    with_claims = next(i for i, r in enumerate(report.rows) if r.claim_ids or hasattr(view.source, "drill"))
+    assert report is not None and report.rows, "the demo clinic's claims were sent, so they are open in A/R"
+    assert "as of" in view.summary.text()
     view.table.setFocus()
-    view.table.selectRow(with_claims)
+    view.table.selectRow(0)
+    row = view.model.report_row(view.proxy.mapToSource(view.proxy.index(0, 0)).row())
     dialog = _drill_with(qtbot, view, lambda: qtbot.keyClick(view.table, Qt.Key.Key_Return))
-    assert dialog.model.rowCount() > 0
+    claims = [dialog.model.row(i) for i in range(dialog.model.rowCount())]
+    assert claims, "an A/R row stands on at least one claim"
+    if row.claim_ids:
+        assert sorted(c.claim_id for c in claims) == sorted(row.claim_ids)
+    assert all(c.balance > 0 for c in claims)  # open A/R: every claim behind it still owes something
     dialog.close()
+
+
+def test_the_real_exporters_write_the_report_shown(qtbot: QtBot, tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
+    _real_reports()
+    try:
+        from infusion_desk.billing import report_export  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - until the exporters land
+        pytest.skip(f"infusion_desk.billing.report_export is not in the tree yet ({exc})")
+    demo: Services = request.getfixturevalue("demo")
+    out = tmp_path / "out"
+    out.mkdir()
+    answers = iter([out / "aging.csv", out / "aging.xlsx", out / "aging.pdf"])
+    view = _real_view(qtbot, demo, choose_path=lambda *_args: str(next(answers)))
+    with qtbot.waitSignal(view.loaded, timeout=20_000):
+        view.open_report("aging")
+    assert view.report is not None
 
     for key, fmt in ((Qt.Key.Key_C, "csv"), (Qt.Key.Key_X, "xlsx"), (Qt.Key.Key_P, "pdf")):
         with qtbot.waitSignal(view.exported, timeout=20_000):
             qtbot.keyClick(view, key, Qt.KeyboardModifier.AltModifier)
         assert (out / f"aging.{fmt}").stat().st_size > 0
-    assert (out / "aging.pdf").read_bytes().startswith(b"%PDF")
+    assert view.report.columns[1].header in (out / "aging.csv").read_text(encoding="utf-8")
     assert (out / "aging.xlsx").read_bytes().startswith(b"PK")
+    assert (out / "aging.pdf").read_bytes().startswith(b"%PDF")
