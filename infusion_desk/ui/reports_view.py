@@ -366,7 +366,8 @@ class ReportsView(Page):
             widget.setEnabled(allowed)
         top = QHBoxLayout()
         top.addWidget(picker_label)
-        top.addWidget(self.picker, 1)
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        top.addWidget(self.picker)
         top.addWidget(start_label)
         top.addWidget(self.start)
         top.addWidget(end_label)
@@ -402,6 +403,8 @@ class ReportsView(Page):
         splitter.addWidget(table_box)
         splitter.addWidget(self.chart)
         splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 3)  # the figures first; the chart takes what is left
+        splitter.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
