@@ -8,11 +8,14 @@ Totals say what the patient owes now, what still waits for insurance (never bill
 patient) and the credit on the account. Take payment… (Ctrl+P) opens
 :class:`~infusion_desk.ui.patient_payment_dialog.PatientPaymentDialog`; Apply credit puts
 unapplied payments (copays, overpayments) on the lines due; Refund… and Write off small
-balance are a manager's.
+balance are a manager's. Payment plan… (Alt+N) opens
+:class:`~infusion_desk.ui.plan_dialog.PlanDialog` for the patient-due balance; the totals say
+whether a plan is running (and how far behind it is) or the balance is with collections.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from infusion_desk.models.enums import PaymentMethod
+from infusion_desk.models.enums import LineResponsibility, PaymentMethod, PlanStatus
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.app import Services
 from infusion_desk.services.errors import ValidationFailed
@@ -42,6 +45,7 @@ from infusion_desk.services.patient_payments import (
     PatientPaymentService,
     RefundRecord,
 )
+from infusion_desk.services.plans import PlanDraft, PlanService, PlanView
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.patient_payment_dialog import (
@@ -51,6 +55,7 @@ from infusion_desk.ui.patient_payment_dialog import (
     ask_save_path,
     dollars,
 )
+from infusion_desk.ui.plan_dialog import PlanDialog
 from infusion_desk.ui.tables import RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
 
@@ -68,6 +73,30 @@ LINE_COLUMNS = (
     ("Due", lambda line: dollars(line.due)),
     ("State", lambda line: line.state_label),
 )
+
+
+def plan_text(plan: PlanView | None, account: PatientAccount) -> str:
+    """The plan or collections line of the totals."""
+    in_collections = sum(
+        (
+            line.patient_responsibility - line.patient_paid
+            for line in account.lines
+            if line.current and line.state is LineResponsibility.IN_COLLECTIONS
+        ),
+        Decimal("0.00"),
+    )
+    parts = []
+    if plan is not None and plan.status is PlanStatus.ACTIVE:
+        behind = f", {len(plan.missed)} instalment(s) missed" if plan.missed else ""
+        parts.append(
+            f"Active plan: {plan.instalments} × {dollars(plan.instalment_amount)} from "
+            f"{us_date(plan.first_due_date)}; {dollars(plan.balance_left)} left{behind}"
+        )
+    elif plan is not None:
+        parts.append(f"Last plan {plan.status_label.lower()}")
+    if in_collections > 0:
+        parts.append(f"{dollars(in_collections)} with collections")
+    return "; ".join(parts) or "None"
 
 
 def _kind(payment: AccountPayment) -> str:
@@ -191,6 +220,8 @@ class PatientAccountView(QWidget):
         self.setObjectName("patientAccountView")
         self._actor = actor
         self._desk = PatientPaymentService(services.db)
+        self._plans = PlanService(services.db)
+        self.plan: PlanView | None = None
         self._runner = TaskRunner(self)
         self._save_path = save_path or ask_save_path
         self._patient_id: int | None = None
@@ -210,6 +241,10 @@ class PatientAccountView(QWidget):
         totals_form.addRow("Patient owes now:", self.due_total)
         totals_form.addRow("Waiting for insurance:", self.awaiting_total)
         totals_form.addRow("Credit on account:", self.credit_total)
+        self.plan_status = QLabel("None", self)
+        self.plan_status.setObjectName("accountPlan")
+        self.plan_status.setWordWrap(True)
+        totals_form.addRow("Plan / collections:", self.plan_status)
 
         self.lines_model: RowTableModel[AccountLine] = RowTableModel(LINE_COLUMNS, self)
         self.lines = configure_table(QTableView(self), "accountLines", "Billed lines")
@@ -243,6 +278,10 @@ class PatientAccountView(QWidget):
         self.receipt_button = QPushButton("Save r&eceipt…", self)
         self.receipt_button.setObjectName("accountReceiptButton")
         self.receipt_button.clicked.connect(self.save_receipt)
+        self.plan_button = QPushButton("Payment pla&n…", self)
+        self.plan_button.setObjectName("paymentPlanButton")
+        self.plan_button.setToolTip("Put the patient-due balance on a payment plan")
+        self.plan_button.clicked.connect(self.payment_plan)
         manager = actor.can(Permission.WRITE_OFF_APPROVE)
         self.refund_button.setVisible(manager)
         self.write_off_button.setVisible(manager)
@@ -255,6 +294,7 @@ class PatientAccountView(QWidget):
             self.refund_button,
             self.write_off_button,
             self.receipt_button,
+            self.plan_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -278,7 +318,19 @@ class PatientAccountView(QWidget):
         patient_id = self._patient_id
         if patient_id is None:
             return
-        self._runner.run(lambda: self._desk.account(self._actor, patient_id), self._show, self._failed)
+        self._runner.run(
+            lambda: (self._desk.account(self._actor, patient_id), self._plans.plan(self._actor, patient_id)),
+            self._show_with_plan,
+            self._failed,
+        )
+
+    def _show_with_plan(self, value: tuple[PatientAccount, PlanView | None]) -> None:
+        account, plan = value
+        if account.patient_id != self._patient_id:
+            return
+        self.plan = plan
+        self.plan_status.setText(plan_text(plan, account))
+        self._show(account)
 
     def _failed(self, exc: object) -> None:
         assert isinstance(exc, Exception)
@@ -315,6 +367,10 @@ class PatientAccountView(QWidget):
         else:
             self.write_off_button.setText("&Write off small balance")
         self.receipt_button.setEnabled(can_pay and self.payments.currentIndex().isValid())
+        running = self.plan is not None and self.plan.status is PlanStatus.ACTIVE
+        self.plan_button.setEnabled(
+            account is not None and can_pay and account.patient_due > 0 and not running
+        )
 
     def _changed(self, message: str) -> None:
         self.message.setText(message)
@@ -375,6 +431,26 @@ class PatientAccountView(QWidget):
             lambda summary: self._changed(f"Wrote off a small balance of {dollars(summary.total)}."),
             self._action_failed,
         )
+
+    def payment_plan(self) -> None:
+        patient_id = self._patient_id
+        if patient_id is None or not self.plan_button.isEnabled() or self._runner.busy:
+            return
+        self._runner.run(
+            lambda: self._plans.draft(self._actor, patient_id), self._open_plan, self._action_failed
+        )
+
+    def _open_plan(self, draft: PlanDraft) -> None:
+        if draft.patient_id != self._patient_id:
+            return
+        dialog = PlanDialog(self._plans, self._actor, draft, self)
+        dialog.created.connect(
+            lambda view: self._changed(
+                f"Payment plan made: {view.instalments} instalments, {dollars(view.total)} in all."
+            )
+        )
+        self.dialog = dialog
+        dialog.open()
 
     def save_receipt(self) -> None:
         index = self.payments.currentIndex()
