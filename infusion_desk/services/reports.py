@@ -1134,7 +1134,7 @@ def _authorization_use(session: Session, start: date, end: date) -> _Built:
         .select_from(ClaimLine)
         .join(Claim, Claim.id == ClaimLine.claim_id)
         .join(PriorAuthorization, PriorAuthorization.id == ClaimLine.authorization_id)
-        .where(_billed(), ClaimLine.authorization_id.in_(ids or [-1]), window)
+        .where(_billed(), ClaimLine.authorization_id.in_(ids), window)
     )
     return _Built(
         Report(
@@ -1147,7 +1147,7 @@ def _authorization_use(session: Session, start: date, end: date) -> _Built:
                 "the patient's authorization burn-down, not here.",
             ),
         ),
-        _sql_pairs(pairs, 1, lambda k: keys[int(k[0])]),
+        _sql_pairs(pairs, 1, lambda k: keys[int(k[0])]) if ids else None,
     )
 
 
