@@ -169,3 +169,27 @@ def test_the_front_desk_opens_a_patients_account_beside_the_record(
     tabs = workspace.panel.tabs
     assert "Account" in [tabs.tabText(i) for i in range(tabs.count())]
     assert workspace.account.due_total.text() == f"${account.patient_due:,.2f}"
+
+
+def test_alt_n_sets_up_a_payment_plan_and_the_totals_show_it(
+    qtbot: QtBot, billed: tuple[Services, int], tmp_path: Path
+) -> None:
+    from infusion_desk.ui.plan_dialog import PlanDialog
+
+    services, patient_id = billed
+    view = _view(qtbot, services, patient_id, "frontdesk", tmp_path)
+    assert view.plan_status.text() == "None" and view.plan_button.isEnabled()
+    view.lines.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: isinstance(view.dialog, PlanDialog) and view.dialog.isVisible())
+    dialog = view.dialog
+    assert isinstance(dialog, PlanDialog)
+    qtbot.waitUntil(dialog.count.hasFocus)
+    qtbot.keyClick(dialog.count, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(dialog.count, "2")
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        qtbot.keyClick(dialog.count, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert view.plan_status.text().startswith("Active plan: 2 ×")
+    assert "Payment plan" in column(view.lines, "State")
+    assert not view.plan_button.isEnabled()  # one active plan at a time
+    assert view.message.text().startswith("Payment plan made")
