@@ -107,8 +107,8 @@ class AccountLine:
 
     @property
     def due(self) -> Decimal:
-        """What the patient still owes on the line (only patient-due lines owe anything)."""
-        if self.state is not LineResponsibility.PATIENT_DUE or not self.current:
+        """What the patient still owes on the line: patient due, on a plan or with collections."""
+        if self.state not in OWED_BY_PATIENT or not self.current:
             return ZERO
         return max(self.patient_responsibility - self.patient_paid, ZERO)
 
@@ -760,6 +760,12 @@ def _lines(session: Session, patient_id: int) -> list[AccountLine]:
         )
         for r in rows
     ]
+
+
+OWED_BY_PATIENT = (
+    LineResponsibility.PATIENT_DUE, LineResponsibility.PAYMENT_PLAN, LineResponsibility.IN_COLLECTIONS,
+)
+"""States in which the patient owes the share (payments go to these lines)."""
 
 
 def _due(lines: Iterable[AccountLine]) -> list[DueLine]:

@@ -328,11 +328,6 @@ def test_cancelling_a_plan_puts_its_lines_back_to_patient_due(billed: Billed, pl
     assert "already cancelled" in str(again.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PatientPaymentService allocates only to patient_due lines (AccountLine.due); "
-    "payment_plan lines must count as due for payments to reach the plan",
-)
 def test_payments_taken_on_the_account_pay_the_instalments_and_complete_the_plan(
     billed: Billed, plans: PlanService
 ) -> None:
