@@ -25,6 +25,8 @@ from bench.frontdesk import bench_frontdesk
 from bench.frontdesk import report as frontdesk_report
 from bench.remittances import bench_remittances
 from bench.remittances import report as remittances_report
+from bench.reports import bench_reports
+from bench.reports import report as reports_report
 from bench.statements import bench_statements
 from bench.statements import report as statements_report
 
@@ -136,6 +138,7 @@ def write_results(
     claims: dict[str, float],
     remittances: dict[str, float],
     statements: dict[str, float],
+    reports: dict[str, float],
 ) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -185,6 +188,8 @@ For reference, fetching only the raw administration rows with no objects built t
 {remittances_report(remittances)}
 
 {statements_report(statements)}
+
+{reports_report(reports)}
 """
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -199,7 +204,8 @@ def main() -> int:
     claims = bench_claims(db_path)
     remittances = bench_remittances(db_path)
     statements = bench_statements(db_path)
-    print(write_results(startup, finder, coding, frontdesk, claims, remittances, statements))
+    reports = bench_reports(db_path)
+    print(write_results(startup, finder, coding, frontdesk, claims, remittances, statements, reports))
     return 0
 
 

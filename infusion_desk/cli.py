@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
-from infusion_desk import __version__, cli_appeals, cli_claims, cli_contracts, cli_statements
+from infusion_desk import __version__, cli_appeals, cli_claims, cli_contracts, cli_reports, cli_statements
 from infusion_desk.config import DATABASE_URL_ENV
 from infusion_desk.services.errors import AuthenticationFailed, ServiceError, ValidationFailed
 
@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_appeals.add_parsers(commands)
     cli_contracts.add_parsers(commands)
     cli_statements.add_parsers(commands)
+    cli_reports.add_parsers(commands)
     return parser
 
 
@@ -407,6 +408,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     **{name: _signed_in(handler) for name, handler in cli_appeals.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_contracts.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_statements.HANDLERS.items()},
+    **{name: _signed_in(handler) for name, handler in cli_reports.HANDLERS.items()},
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -13,32 +12,12 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from infusion_desk import cli, cli_reports
 from infusion_desk.cli import main
 from infusion_desk.services.app import Services
 from infusion_desk.services.demo import generate_demo
 from infusion_desk.services.reports import REPORTS
 
 TODAY = date(2026, 11, 20)
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands as cli.py wires them (added here only while cli.py does not list them yet)."""
-    if "report" in cli.COMMANDS:
-        return
-    build = cli.build_parser
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = build()
-        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        cli_reports.add_parsers(commands)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
-    monkeypatch.setattr(cli, "COMMANDS", {
-        **cli.COMMANDS, **{name: cli._signed_in(h) for name, h in cli_reports.HANDLERS.items()}
-    })
 
 
 @pytest.fixture

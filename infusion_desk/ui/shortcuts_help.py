@@ -29,8 +29,8 @@ WIDGET_KEYS: tuple[tuple[str, str], ...] = (
 
 # Keys of the Billing workspace's pages (they work while that workspace is shown).
 BILLING_KEYS: tuple[tuple[str, str], ...] = (
-    ("Alt+1 … Alt+7", "Billing: the Coding, Claims, Batches, Payments, Denials, Statements or "
-     "Underpayments page"),
+    ("Alt+1 … Alt+8", "Billing: the Coding, Claims, Batches, Payments, Denials, Statements, "
+     "Collections or Underpayments page"),
     ("Ctrl+B", "Claims: build claims from the signed visits"),
     ("Ctrl+R", "Claims: scrub the selected claims again (all open claims when none is selected); "
      "Statements: run statements"),

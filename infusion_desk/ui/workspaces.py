@@ -356,7 +356,7 @@ class NursingWorkspace(_LoadingWorkspace):
 
 
 class BillingWorkspace(_LoadingWorkspace):
-    """Billing in pages: Coding, Claims, Batches, Payments, Denials, Statements, Underpayments; F5 refreshes.
+    """Billing in pages: Coding, Claims, Batches, Payments, Denials, Statements, Collections, Underpayments.
 
     Coding is the queue of signed visits waiting to be coded, oldest first, beside the
     coder's review. A claim finding fixed in the coding opens that visit on the Coding
@@ -369,6 +369,7 @@ class BillingWorkspace(_LoadingWorkspace):
         # The claim screens are imported here, next to their only use in this module.
         from infusion_desk.ui.batches_view import BatchesView
         from infusion_desk.ui.claims_view import ClaimsView
+        from infusion_desk.ui.collections_view import CollectionsView
         from infusion_desk.ui.contracts_view import UnderpaymentsView
         from infusion_desk.ui.denials_view import DenialsView
         from infusion_desk.ui.remittances_view import RemittancesView
@@ -421,6 +422,12 @@ class BillingWorkspace(_LoadingWorkspace):
             self.pages.addTab(self.statements, f"Statements  (Alt+{self.pages.count() + 1})")
             if self.payments is not None:
                 self.payments.changed.connect(lambda: self._mark_stale(self.statements))
+        self.collections: CollectionsView | None = None
+        if actor.can(Permission.PATIENT_PAYMENT) and actor.can(Permission.REPORTS_VIEW):
+            self.collections = CollectionsView(services, actor, self)
+            self.pages.addTab(self.collections, f"Collections  (Alt+{self.pages.count() + 1})")
+            if self.payments is not None:
+                self.payments.changed.connect(lambda: self._mark_stale(self.collections))
         self.underpayments: UnderpaymentsView | None = None
         if actor.can(Permission.REPORTS_VIEW):
             self.underpayments = UnderpaymentsView(services, actor, self)
@@ -511,7 +518,7 @@ class Overview:
 
 
 class ManagerWorkspace(_LoadingWorkspace):
-    """The manager's pages: the clinic's day and the denial figures (Alt+1, Alt+2); F5 refreshes."""
+    """The manager's pages: Overview, Dashboard, Reports, Denial figures (Alt+1..Alt+4); F5 refreshes."""
 
     def __init__(
         self,
@@ -520,7 +527,9 @@ class ManagerWorkspace(_LoadingWorkspace):
         today: Callable[[], date],
         parent: QWidget | None = None,
     ) -> None:
+        from infusion_desk.ui.dashboard_view import DashboardView
         from infusion_desk.ui.denial_analytics_view import DenialAnalyticsView
+        from infusion_desk.ui.reports_view import ReportsView
 
         super().__init__("managerWorkspace", services, actor, parent)
         self.heading.setText("Clinic overview")
@@ -549,7 +558,14 @@ class ManagerWorkspace(_LoadingWorkspace):
         self.pages.setObjectName("managerPages")
         self.pages.addTab(self.overview_page, "Overview  (Alt+1)")
         self.denial_figures: DenialAnalyticsView | None = None
+        self.dashboard: DashboardView | None = None
+        self.reports: ReportsView | None = None
         if actor.can(Permission.REPORTS_VIEW):
+            self.dashboard = DashboardView(services, actor, self, today=today())
+            self.pages.addTab(self.dashboard, f"Dashboard  (Alt+{self.pages.count() + 1})")
+            self.reports = ReportsView(services, actor, self, today=today())
+            self.pages.addTab(self.reports, f"Reports  (Alt+{self.pages.count() + 1})")
+            self.dashboard.openReport.connect(self.open_report)
             self.denial_figures = DenialAnalyticsView(services, actor, self, today=today())
             self.pages.addTab(self.denial_figures, f"Denial figures  (Alt+{self.pages.count() + 1})")
         self.body.addWidget(self.pages, 1)
@@ -564,6 +580,12 @@ class ManagerWorkspace(_LoadingWorkspace):
     def show_page(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page)
         page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def open_report(self, name: str) -> None:
+        """A dashboard figure's report, on the Reports page."""
+        if self.reports is not None:
+            self.show_page(self.reports)
+            self.reports.open_report(name)
 
     def refresh(self) -> None:
         """Reload the page shown (the overview also loads the first time the workspace opens)."""

@@ -226,7 +226,7 @@ def test_f1_lists_the_billing_keys_for_billing_users_only(qtbot: QtBot, clinic: 
         return listed
 
     billing = keys(_window(qtbot, clinic, biller(clinic)))
-    for key in ("Alt+1 … Alt+7", "Ctrl+B", "Ctrl+R", "Ctrl+Shift+R", "Ctrl+E", "Ctrl+I", "Ctrl+U"):
+    for key in ("Alt+1 … Alt+8", "Ctrl+B", "Ctrl+R", "Ctrl+Shift+R", "Ctrl+E", "Ctrl+I", "Ctrl+U"):
         assert key in billing
     assert billing["Ctrl+U"] == "Batches: upload the selected batch by SFTP"
     assert "Payments: import 835 remittances" in billing["Ctrl+I"]

@@ -287,6 +287,9 @@ def test_billing_pages_switch_with_alt_keys_and_a_coding_fix_opens_the_visit(
         "Batches  (Alt+3)",
         "Payments  (Alt+4)",
         "Denials  (Alt+5)",
+        "Statements  (Alt+6)",
+        "Collections  (Alt+7)",
+        "Underpayments  (Alt+8)",
     ]
     claims = workspace.claims
     assert claims is not None and workspace.batches is not None and workspace.payments is not None

@@ -60,15 +60,23 @@ def test_manager_sees_front_desk_billing_and_overview(qtbot, ui_services: Servic
     assert manager.patients.text() == "3"
     assert manager.visits_today.text() == "0"
     assert manager.awaiting_coding.text() == "0"
-    # Alt+2: the denial figures, loaded when first shown
+    # Alt+4: the denial figures, loaded when first shown
     figures = manager.denial_figures
     assert figures is not None
     window.activateWindow()
     qtbot.waitActive(window)
     with qtbot.waitSignal(figures.loaded, timeout=5_000):
-        qtbot.keyClick(manager, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+        qtbot.keyClick(manager, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     assert manager.pages.currentWidget() is figures
     assert figures.figures is not None and figures.figures.overall.claims == 0
+    # Alt+2: the dashboard; a figure opens its report on the Reports page
+    dashboard, reports = manager.dashboard, manager.reports
+    assert dashboard is not None and reports is not None
+    with qtbot.waitSignal(dashboard.loaded, timeout=10_000):
+        qtbot.keyClick(manager, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    with qtbot.waitSignal(reports.loaded, timeout=10_000):
+        dashboard.openReport.emit("aging")
+    assert manager.pages.currentWidget() is reports
 
 
 def test_admin_sees_all_four_workspaces(qtbot, ui_services: Services, admin_actor, clinic) -> None:  # type: ignore[no-untyped-def]
