@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from infusion_desk.billing.findings import Finding, error, us_date
 from infusion_desk.billing.money import ZERO, money
-from infusion_desk.models import Claim, ClaimLine, CollectionNote, Patient, Setting, Statement, User
+from infusion_desk.models import Claim, ClaimLine, CollectionNote, Patient, Statement, User
 from infusion_desk.models.base import utcnow
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import LineResponsibility
@@ -48,6 +48,7 @@ from infusion_desk.services.claims import clinic_today
 from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.plans import refresh_plans
+from infusion_desk.services.settings_store import read_setting, write_setting
 
 SETTING_MIN_AGE = "collections.min_age_days"
 DEFAULT_MIN_AGE = 90
@@ -128,8 +129,7 @@ def _patient(session: Session, patient_id: int, *, lock: bool = False) -> Patien
 
 
 def load_min_age(session: Session) -> int:
-    row = session.get(Setting, SETTING_MIN_AGE)
-    value = None if row is None else row.value
+    value = read_setting(session, SETTING_MIN_AGE)
     if isinstance(value, int) and not isinstance(value, bool) and 30 <= value <= 365:
         return value
     return DEFAULT_MIN_AGE
@@ -197,11 +197,7 @@ class CollectionsService:
             )
         with self._db.session() as session:
             before = load_min_age(session)
-            row = session.get(Setting, SETTING_MIN_AGE)
-            if row is None:
-                session.add(Setting(key=SETTING_MIN_AGE, value=days))
-            else:
-                row.value = days
+            write_setting(session, SETTING_MIN_AGE, days)
             audit.record(
                 session, actor, "set_setting", "setting", SETTING_MIN_AGE,
                 detail={"before": before, "after": days},

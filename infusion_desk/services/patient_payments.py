@@ -52,7 +52,6 @@ from infusion_desk.models import (
     Patient,
     PatientPayment,
     PaymentAllocation,
-    Setting,
     User,
     Visit,
 )
@@ -65,6 +64,7 @@ from infusion_desk.services.balances import refresh_line_balances
 from infusion_desk.services.check_in import receipt_number
 from infusion_desk.services.claims import clinic_today
 from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.settings_store import read_setting, write_setting
 
 SMALL_BALANCE_SETTING = "patient_payments.small_balance_threshold"
 DEFAULT_SMALL_BALANCE = Decimal("5.00")
@@ -319,11 +319,7 @@ class PatientPaymentService:
             raise ValidationFailed(findings)
         with self._db.session() as session:
             before = _threshold(session)
-            row = session.get(Setting, SMALL_BALANCE_SETTING)
-            if row is None:
-                session.add(Setting(key=SMALL_BALANCE_SETTING, value=str(value)))
-            else:
-                row.value = str(value)
+            write_setting(session, SMALL_BALANCE_SETTING, str(value))
             audit.record(
                 session, actor, "set_setting", "setting", SMALL_BALANCE_SETTING,
                 detail={"before": str(before), "after": str(value)},
@@ -723,11 +719,11 @@ def _lock_patient(session: Session, patient_id: int) -> Patient:
 
 
 def _threshold(session: Session) -> Decimal:
-    row = session.get(Setting, SMALL_BALANCE_SETTING)
-    if row is None:
+    stored = read_setting(session, SMALL_BALANCE_SETTING)
+    if stored is None:
         return DEFAULT_SMALL_BALANCE
     try:
-        value = Decimal(str(row.value))
+        value = Decimal(str(stored))
     except InvalidOperation:
         return DEFAULT_SMALL_BALANCE
     return value if value.is_finite() and value >= 0 else DEFAULT_SMALL_BALANCE

@@ -49,7 +49,6 @@ from infusion_desk.models import (
     PatientPayment,
     PaymentAllocation,
     PaymentPlan,
-    Setting,
 )
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import LineResponsibility, PlanStatus
@@ -61,6 +60,7 @@ from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.patient_payments import AccountLine, parse_amount
 from infusion_desk.services.patient_payments import _lines as account_lines
+from infusion_desk.services.settings_store import read_setting, write_setting
 
 SETTING_MINIMUM = "plans.minimum_instalment"
 SETTING_GRACE = "plans.grace_days"
@@ -368,19 +368,14 @@ def _why_not(line: AccountLine) -> str:
 # --- settings ------------------------------------------------------------------------------------
 
 
-def _setting(session: Session, key: str) -> Any:
-    row = session.get(Setting, key)
-    return None if row is None else row.value
-
-
 def _int_setting(session: Session, key: str, default: int) -> int:
-    value = _setting(session, key)
+    value = read_setting(session, key)
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
 
 
 def load_settings(session: Session) -> PlanSettings:
     """The clinic's plan rules (the defaults where none is stored)."""
-    raw = _setting(session, SETTING_MINIMUM)
+    raw = read_setting(session, SETTING_MINIMUM)
     try:
         minimum = money(str(raw)) if raw is not None else DEFAULT_MINIMUM
     except (ValueError, TypeError, InvalidOperation):
@@ -591,11 +586,7 @@ class PlanService:
                 (SETTING_GRACE, settings.grace_days),
                 (SETTING_DEFAULT_AFTER, settings.default_after_missed),
             ):
-                row = session.get(Setting, key)
-                if row is None:
-                    session.add(Setting(key=key, value=value))
-                else:
-                    row.value = value
+                write_setting(session, key, value)
             audit.record(
                 session, actor, "set_setting", "setting", "plans",
                 detail={"before": str(before), "after": str(settings)},

@@ -36,7 +36,6 @@ from infusion_desk.models import (
     Patient,
     Payer,
     PhysicianOrder,
-    Setting,
     Visit,
     VitalSign,
 )
@@ -48,6 +47,7 @@ from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.coding import clinic_timezone
 from infusion_desk.services.coverage import active_policies, check_policy_for_visit
 from infusion_desk.services.errors import NotFound, ValidationFailed
+from infusion_desk.services.settings_store import read_setting, write_setting
 
 DEFAULT_OPENS = time(7, 0)
 DEFAULT_CLOSES = time(18, 0)
@@ -276,29 +276,17 @@ def _parse_time(value: object, default: time) -> time:
     return default
 
 
-def _setting(session: Session, key: str) -> object:
-    row = session.get(Setting, key)
-    return None if row is None else row.value
-
-
-def _put_setting(session: Session, key: str, value: object) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
-
 
 def load_setup(session: Session) -> ScheduleSetup:
     """The schedule's chairs and hours inside the caller's unit of work."""
     chairs = session.execute(
         sa.select(Chair.id, Chair.name).where(Chair.active.is_(True)).order_by(Chair.sort_order, Chair.id)
     ).all()
-    slot = _setting(session, SETTING_SLOT)
+    slot = read_setting(session, SETTING_SLOT)
     return ScheduleSetup(
         chairs=tuple(ChairInfo(chair_id, name) for chair_id, name in chairs),
-        opens=_parse_time(_setting(session, SETTING_OPENS), DEFAULT_OPENS),
-        closes=_parse_time(_setting(session, SETTING_CLOSES), DEFAULT_CLOSES),
+        opens=_parse_time(read_setting(session, SETTING_OPENS), DEFAULT_OPENS),
+        closes=_parse_time(read_setting(session, SETTING_CLOSES), DEFAULT_CLOSES),
         slot_minutes=slot if isinstance(slot, int) and slot in SLOT_CHOICES else DEFAULT_SLOT_MINUTES,
         timezone=clinic_timezone(session).key,
     )
@@ -541,10 +529,10 @@ class ScheduleService:
                 target.name, target.sort_order, target.active = name, order, True
             for chair in leaving:
                 chair.active = False
-            _put_setting(session, SETTING_OPENS, f"{opens:%H:%M}")
-            _put_setting(session, SETTING_CLOSES, f"{closes:%H:%M}")
+            write_setting(session, SETTING_OPENS, f"{opens:%H:%M}")
+            write_setting(session, SETTING_CLOSES, f"{closes:%H:%M}")
             if slot_minutes is not None:
-                _put_setting(session, SETTING_SLOT, slot_minutes)
+                write_setting(session, SETTING_SLOT, slot_minutes)
             session.flush()
             audit.record(
                 session, actor, "configure", "schedule", None,

@@ -66,7 +66,6 @@ from infusion_desk.models import (
     Drug,
     Patient,
     PatientPayment,
-    Setting,
     User,
 )
 from infusion_desk.models import Statement as StatementRow
@@ -78,6 +77,7 @@ from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.claim_data import load_clinic
 from infusion_desk.services.claims import clinic_today
 from infusion_desk.services.errors import EnvironmentFault, NotFound, ValidationFailed
+from infusion_desk.services.settings_store import read_setting, write_setting
 
 SETTING_MINIMUM = "statements.minimum_balance"
 SETTING_CYCLE = "statements.cycle_days"
@@ -237,22 +237,10 @@ def _require_run(actor: Actor) -> None:
 # --- settings --------------------------------------------------------------------------------------
 
 
-def _setting(session: Session, key: str) -> Any:
-    row = session.get(Setting, key)
-    return None if row is None else row.value
-
-
-def _put_setting(session: Session, key: str, value: object) -> None:
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
-
 
 def load_settings(session: Session) -> StatementSettings:
     """The clinic's statement settings (the defaults where none is stored)."""
-    minimum, cycle, due = (_setting(session, k) for k in (SETTING_MINIMUM, SETTING_CYCLE, SETTING_DUE))
+    minimum, cycle, due = (read_setting(session, k) for k in (SETTING_MINIMUM, SETTING_CYCLE, SETTING_DUE))
     try:
         minimum_value = money(str(minimum)) if minimum is not None else DEFAULT_MINIMUM
     except (ValueError, TypeError):
@@ -604,9 +592,9 @@ class StatementService:
         saved = StatementSettings(money(settings.minimum_balance), settings.cycle_days, settings.due_days)
         with self._db.session() as session:
             before = load_settings(session)
-            _put_setting(session, SETTING_MINIMUM, str(saved.minimum_balance))
-            _put_setting(session, SETTING_CYCLE, saved.cycle_days)
-            _put_setting(session, SETTING_DUE, saved.due_days)
+            write_setting(session, SETTING_MINIMUM, str(saved.minimum_balance))
+            write_setting(session, SETTING_CYCLE, saved.cycle_days)
+            write_setting(session, SETTING_DUE, saved.due_days)
             audit.record(session, actor, "update", "statement_settings", detail={
                 "before": [str(before.minimum_balance), before.cycle_days, before.due_days],
                 "after": [str(saved.minimum_balance), saved.cycle_days, saved.due_days],
