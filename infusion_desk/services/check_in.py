@@ -144,6 +144,37 @@ class CopayInput:
     reference: str | None = None
 
 
+def receipt_for(session: Session, payment: PatientPayment) -> Receipt:
+    """The receipt of a patient payment: the clinic's letterhead, the patient, what was paid and how."""
+    patient = session.get(Patient, payment.patient_id)
+    assert patient is not None
+    clinic = session.scalar(sa.select(Clinic).limit(1))
+    visit = session.get(Visit, payment.visit_id) if payment.visit_id is not None else None
+    user = session.get(User, payment.posted_by_id) if payment.posted_by_id is not None else None
+    address: tuple[str, ...] = ()
+    if clinic is not None:
+        address = tuple(
+            part
+            for part in (clinic.address1, clinic.address2, f"{clinic.city}, {clinic.state} {clinic.zip_code}")
+            if part
+        )
+    return Receipt(
+        number=receipt_number(payment.id),
+        received_on=payment.received_on,
+        clinic_name=clinic.name if clinic is not None else "",
+        clinic_address=address,
+        clinic_phone=clinic.phone if clinic is not None else None,
+        patient_name=f"{patient.last_name}, {patient.first_name}",
+        mrn=patient.mrn,
+        visit_date=visit.date_of_service if visit is not None else None,
+        amount=payment.amount,
+        method=payment.method.value,
+        reference=payment.reference,
+        received_by=user.display_name if user is not None else "",
+        refund=payment.is_refund,
+    )
+
+
 def receipt_number(payment_id: int) -> str:
     return f"R-{payment_id:06d}"
 
@@ -584,35 +615,4 @@ class CheckInService:
             payment = session.get(PatientPayment, payment_id)
             if payment is None:
                 raise NotFound(f"Payment {payment_id} no longer exists.")
-            patient = session.get(Patient, payment.patient_id)
-            clinic = session.scalar(sa.select(Clinic).limit(1))
-            visit = session.get(Visit, payment.visit_id) if payment.visit_id is not None else None
-            user = session.get(User, payment.posted_by_id) if payment.posted_by_id is not None else None
-            assert patient is not None
-            address = ()
-            if clinic is not None:
-                address = tuple(
-                    part
-                    for part in (
-                        clinic.address1,
-                        clinic.address2,
-                        f"{clinic.city}, {clinic.state} {clinic.zip_code}",
-                    )
-                    if part
-                )
-            return render_receipt(
-                Receipt(
-                    number=receipt_number(payment.id),
-                    received_on=payment.received_on,
-                    clinic_name=clinic.name if clinic is not None else "",
-                    clinic_address=address,
-                    clinic_phone=clinic.phone if clinic is not None else None,
-                    patient_name=f"{patient.last_name}, {patient.first_name}",
-                    mrn=patient.mrn,
-                    visit_date=visit.date_of_service if visit is not None else None,
-                    amount=payment.amount,
-                    method=payment.method.value,
-                    reference=payment.reference,
-                    received_by=user.display_name if user is not None else "",
-                )
-            )
+            return render_receipt(receipt_for(session, payment))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -43,17 +43,14 @@ from infusion_desk.billing.allocation import (
 )
 from infusion_desk.billing.findings import Finding, error, us_date
 from infusion_desk.billing.money import ZERO
-from infusion_desk.billing.receipts import Receipt, render_receipt
+from infusion_desk.billing.receipts import render_receipt
 from infusion_desk.models import (
     Claim,
     ClaimLine,
-    Clinic,
     LineAdjustment,
     Patient,
     PatientPayment,
     PaymentAllocation,
-    User,
-    Visit,
 )
 from infusion_desk.models.base import utcnow
 from infusion_desk.models.db import Database
@@ -61,7 +58,7 @@ from infusion_desk.models.enums import LineResponsibility, PaymentMethod
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.balances import refresh_line_balances
-from infusion_desk.services.check_in import receipt_number
+from infusion_desk.services.check_in import receipt_for, receipt_number
 from infusion_desk.services.claims import clinic_today
 from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.settings_store import read_setting, write_setting
@@ -656,11 +653,6 @@ class PatientPaymentService:
             payment = session.get(PatientPayment, payment_id)
             if payment is None:
                 raise NotFound(f"Payment {payment_id} no longer exists.")
-            patient = session.get(Patient, payment.patient_id)
-            assert patient is not None
-            clinic = session.scalar(sa.select(Clinic).limit(1))
-            user = session.get(User, payment.posted_by_id) if payment.posted_by_id is not None else None
-            visit = session.get(Visit, payment.visit_id) if payment.visit_id is not None else None
             rows = session.execute(
                 sa.select(
                     ClaimLine.service_date, Claim.claim_number, ClaimLine.code, PaymentAllocation.amount
@@ -670,36 +662,13 @@ class PatientPaymentService:
                 .where(PaymentAllocation.payment_id == payment.id)
                 .order_by(ClaimLine.service_date, ClaimLine.line_number, PaymentAllocation.id)
             ).all()
-            account = _account(session, patient.id)
+            account = _account(session, payment.patient_id)
             audit.record(
-                session, actor, "print_receipt", "patient_payment", payment.id, patient_id=patient.id
+                session, actor, "print_receipt", "patient_payment", payment.id, patient_id=payment.patient_id
             )
-            address: tuple[str, ...] = ()
-            if clinic is not None:
-                address = tuple(
-                    part
-                    for part in (
-                        clinic.address1,
-                        clinic.address2,
-                        f"{clinic.city}, {clinic.state} {clinic.zip_code}",
-                    )
-                    if part
-                )
             return render_receipt(
-                Receipt(
-                    number=receipt_number(payment.id),
-                    refund=payment.is_refund,
-                    received_on=payment.received_on,
-                    clinic_name=clinic.name if clinic is not None else "",
-                    clinic_address=address,
-                    clinic_phone=clinic.phone if clinic is not None else None,
-                    patient_name=f"{patient.last_name}, {patient.first_name}",
-                    mrn=patient.mrn,
-                    visit_date=visit.date_of_service if visit is not None else None,
-                    amount=payment.amount,
-                    method=payment.method.value,
-                    reference=payment.reference,
-                    received_by=user.display_name if user is not None else "",
+                replace(
+                    receipt_for(session, payment),
                     applied=tuple((r.service_date, r.claim_number, r.code, r.amount) for r in rows),
                     patient_due=account.patient_due,
                     credit_balance=account.credit_balance,
