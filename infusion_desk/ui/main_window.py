@@ -31,6 +31,7 @@ from infusion_desk.ui.clearinghouse_dialog import ClearinghouseDialog
 from infusion_desk.ui.eligibility_panel import Export270Dialog
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local
+from infusion_desk.ui.patient_billing_settings import PatientBillingSettingsDialog
 from infusion_desk.ui.patient_lookup import PatientLookupDialog
 from infusion_desk.ui.payer_settings import PayerSettingsDialog
 from infusion_desk.ui.settings_dialog import SettingsDialog
@@ -229,6 +230,12 @@ class MainWindow(QMainWindow):
         self.payer_settings_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
         self.payer_settings_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
         file_menu.addAction(self.payer_settings_action)
+        self.billing_settings_action = self._action(
+            "Patient &billing settings…", "", self.open_billing_settings, "billingSettingsAction"
+        )
+        self.billing_settings_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.billing_settings_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        file_menu.addAction(self.billing_settings_action)
         self.clearinghouse_action = self._action(
             "&Clearinghouse…", "", self.open_clearinghouse, "clearinghouseAction"
         )
@@ -364,6 +371,14 @@ class MainWindow(QMainWindow):
             return
         dialog = PayerSettingsDialog(self.services, self.actor, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def open_billing_settings(self) -> None:
+        if not self.actor.can(Permission.CLINIC_SETTINGS):
+            return
+        dialog = PatientBillingSettingsDialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(lambda: self.statusBar().showMessage("Patient billing settings saved.", 5000))
         dialog.open()
 
     def show_shortcuts(self) -> None:
