@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QPushButton,
     QTableView,
@@ -40,20 +39,12 @@ from infusion_desk.ui.appeal_dialog import AppealDialog, AskFolder, AskPath, Out
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.pages import Page
+from infusion_desk.ui.prompts import AskReason, ask_reason
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
-
-AskReason = Callable[[QWidget, str, str], str | None]
-"""(parent, title, question) -> the text typed, or None when cancelled."""
-
-
-def ask_reason(parent: QWidget, title: str, question: str) -> str | None:
-    text, ok = QInputDialog.getText(parent, title, question)
-    return text if ok else None
-
 
 DENIAL_COLUMNS: tuple[Column[DenialRow], ...] = (
     ("Amount", lambda r: f"${r.amount:,.2f}"),

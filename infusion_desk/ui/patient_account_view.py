@@ -56,6 +56,7 @@ from infusion_desk.ui.patient_payment_dialog import (
     dollars,
 )
 from infusion_desk.ui.plan_dialog import PlanDialog
+from infusion_desk.ui.prompts import AskReason, ask_reason
 from infusion_desk.ui.tables import RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
 
@@ -215,9 +216,11 @@ class PatientAccountView(QWidget):
         parent: QWidget | None = None,
         *,
         save_path: SavePath | None = None,
+        ask: AskReason | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("patientAccountView")
+        self._ask = ask or ask_reason
         self._actor = actor
         self._desk = PatientPaymentService(services.db)
         self._plans = PlanService(services.db)
@@ -282,6 +285,10 @@ class PatientAccountView(QWidget):
         self.plan_button.setObjectName("paymentPlanButton")
         self.plan_button.setToolTip("Put the patient-due balance on a payment plan")
         self.plan_button.clicked.connect(self.payment_plan)
+        self.cancel_plan_button = QPushButton("C&ancel plan…", self)
+        self.cancel_plan_button.setObjectName("cancelPlanButton")
+        self.cancel_plan_button.setToolTip("End the running plan: its balance is patient-due again")
+        self.cancel_plan_button.clicked.connect(self.cancel_plan)
         manager = actor.can(Permission.WRITE_OFF_APPROVE)
         self.refund_button.setVisible(manager)
         self.write_off_button.setVisible(manager)
@@ -295,6 +302,7 @@ class PatientAccountView(QWidget):
             self.write_off_button,
             self.receipt_button,
             self.plan_button,
+            self.cancel_plan_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -371,6 +379,7 @@ class PatientAccountView(QWidget):
         self.plan_button.setEnabled(
             account is not None and can_pay and account.patient_due > 0 and not running
         )
+        self.cancel_plan_button.setEnabled(can_pay and running)
 
     def _changed(self, message: str) -> None:
         self.message.setText(message)
@@ -438,6 +447,20 @@ class PatientAccountView(QWidget):
             return
         self._runner.run(
             lambda: self._plans.draft(self._actor, patient_id), self._open_plan, self._action_failed
+        )
+
+    def cancel_plan(self) -> None:
+        plan = self.plan
+        if plan is None or not self.cancel_plan_button.isEnabled() or self._runner.busy:
+            return
+        reason = self._ask(self, "Cancel the payment plan", "Why is the plan cancelled?")
+        if reason is None:
+            return
+        plan_id = plan.plan_id
+        self._runner.run(
+            lambda: self._plans.cancel(self._actor, plan_id, reason),
+            lambda _view: self._changed("Payment plan cancelled; its balance is patient-due again."),
+            self._action_failed,
         )
 
     def _open_plan(self, draft: PlanDraft) -> None:

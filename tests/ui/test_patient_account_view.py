@@ -193,3 +193,17 @@ def test_alt_n_sets_up_a_payment_plan_and_the_totals_show_it(
     assert "Payment plan" in column(view.lines, "State")
     assert not view.plan_button.isEnabled()  # one active plan at a time
     assert view.message.text().startswith("Payment plan made")
+
+    # Cancel plan (Alt+A) cancels it, with the reason asked for: the balance is patient-due again
+    asked: list[str] = []
+    view._ask = lambda _parent, _title, question: asked.append(question) or "Pays in full next week"
+    assert view.cancel_plan_button.isEnabled()
+    with qtbot.waitActive(view):  # back from the plan dialog
+        view.activateWindow()
+    view.lines.setFocus()
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    assert asked == ["Why is the plan cancelled?"]
+    assert "Payment plan" not in column(view.lines, "State") and "Patient due" in column(view.lines, "State")
+    assert view.plan_status.text().startswith("Last plan cancelled")
+    assert view.plan_button.isEnabled() and not view.cancel_plan_button.isEnabled()
