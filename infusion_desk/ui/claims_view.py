@@ -721,6 +721,7 @@ class ClaimsView(QWidget):
         self._generation = 0
         self._started = False
         self._payers_loaded = False
+        self._wanted: str | None = None  # a claim number to pick when the queue next loads
         can_edit = actor.can(Permission.CLAIM_EDIT)
 
         self.status_filter = QComboBox(self)
@@ -878,6 +879,25 @@ class ClaimsView(QWidget):
             "search": self.search.text().strip() or None,
         }
 
+    def find_claim(self, claim_number: str) -> None:
+        """Show one claim by its number (a report's drill-down): the filters cleared, the claim picked."""
+        filters: tuple[QWidget, ...] = (
+            self.status_filter, self.payer_filter, self.finding_filter, self.age_filter,
+        )
+        for widget in filters:
+            widget.blockSignals(True)
+        self.status_filter.setCurrentIndex(max(self.status_filter.findData(ALL), 0))
+        self.payer_filter.setCurrentIndex(0)
+        self.finding_filter.setCurrentIndex(0)
+        self.age_filter.setValue(0)
+        for widget in filters:
+            widget.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.setText(claim_number)
+        self.search.blockSignals(False)
+        self._wanted = claim_number
+        self.refresh()
+
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self._started:
@@ -915,6 +935,9 @@ class ClaimsView(QWidget):
         if payers is not None:
             self._fill_payers(payers)
         picked = self.detail.claim_id
+        wanted, self._wanted = self._wanted, None
+        if wanted is not None:
+            picked = next((row.id for row in rows if row.claim_number == wanted), picked)
         self.model.set_rows(rows)
         self._show_count(rows)
         position = self.model.position(picked) if picked is not None else None

@@ -174,6 +174,10 @@ class MainWindow(QMainWindow):
         billing = self.billing
         if billing is not None:
             billing.fixRequested.connect(self.open_billing_fix)
+        manager = self.workspaces.get("manager")
+        if billing is not None and billing.claims is not None and isinstance(manager, ManagerWorkspace):
+            if manager.reports is not None:
+                manager.reports.openClaim.connect(self.open_claim)
 
         self._build_actions()
         self._build_status_bar()
@@ -372,6 +376,15 @@ class MainWindow(QMainWindow):
         dialog = PayerSettingsDialog(self.services, self.actor, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def open_claim(self, claim_number: str) -> None:
+        """A claim named elsewhere (a report's drill-down), on the Billing workspace's Claims page."""
+        billing = self.billing
+        if billing is None or billing.claims is None:
+            return
+        self.tabs.setCurrentWidget(billing)
+        billing.show_page(billing.claims)
+        billing.claims.find_claim(claim_number)
 
     def open_billing_settings(self) -> None:
         if not self.actor.can(Permission.CLINIC_SETTINGS):

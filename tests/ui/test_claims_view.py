@@ -348,3 +348,23 @@ def test_a_sent_claim_is_replaced_from_the_claim_screen_in_one_action(qtbot: QtB
     assert "Replacement built" in detail.action_message.text()
     (data,) = ClaimService(clinic.db).claim_data(biller(clinic), [shown.row.id])
     assert data.payer_claim_control_number == "ICN-FICTIONAL-7"
+
+
+def test_a_claim_drilled_into_from_a_report_opens_on_the_claims_page(qtbot: QtBot, clinic: Services) -> None:
+    from infusion_desk.ui.main_window import MainWindow
+
+    built = build_claims(clinic)
+    with clinic.db.session() as session:
+        number = session.get_one(Claim, built.claim_ids[-1]).claim_number
+    window = MainWindow(clinic, clinic.auth.sign_in("manager", "demo"))
+    qtbot.addWidget(window)
+    window.show()
+    manager, billing = window.workspaces["manager"], window.billing
+    assert billing is not None and billing.claims is not None
+    claims = billing.claims
+    claims.status_filter.setCurrentIndex(claims.status_filter.count() - 1)  # a filter that hides it
+    with qtbot.waitSignal(claims.detail.loaded, timeout=10_000):
+        manager.reports.openClaim.emit(number)  # type: ignore[attr-defined]
+    assert window.tabs.currentWidget() is billing and billing.pages.currentWidget() is claims
+    assert claims.search.text() == number and column(claims.table, "Claim") == [number]
+    assert claims.detail.claim_id == built.claim_ids[-1]
