@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from infusion_desk.services.access import Permission
-from infusion_desk.services.collections import CollectionsService, WorklistRow
+from infusion_desk.services.collections import CollectionsService, NoteRow, WorklistRow
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.plans import STATUS_LABELS, MissedPaymentRow, PlanService
 from infusion_desk.ui.errors import describe, show_error
@@ -125,6 +126,15 @@ MISSED_COLUMNS: tuple[Column[MissedPaymentRow], ...] = (
 )
 
 
+NOTE_COLUMNS: tuple[Column[NoteRow], ...] = (
+    ("Date", lambda r: us_date(r.at_day)),
+    ("By", lambda r: r.by or ""),
+    ("Note", lambda r: r.note),
+    ("Next action", lambda r: us_date(r.next_action_date)),
+    ("Hand-off", lambda r: r.handoff_status or ""),
+)
+
+
 class CollectionsView(Page):
     finished = Signal()  # an action finished and the lists reload
 
@@ -151,6 +161,12 @@ class CollectionsView(Page):
         self.table = configure_table(QTableView(self), "collectionsWorklist", "Collections worklist")
         self.table.setModel(self.model)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._enable())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._load_notes())
+        self.notes_model: RowTableModel[NoteRow] = RowTableModel(NOTE_COLUMNS, self)
+        self.notes = configure_table(QTableView(self), "collectionNotes", "The patient's collection notes")
+        self.notes.setModel(self.notes_model)
+        self.notes.setMaximumHeight(160)
+        self.notes_label = QLabel("Notes (newest first):", self)
         self.missed_model: RowTableModel[MissedPaymentRow] = RowTableModel(MISSED_COLUMNS, self)
         self.missed = configure_table(QTableView(self), "missedPlanPayments", "Missed plan payments")
         self.missed.setModel(self.missed_model)
@@ -180,6 +196,8 @@ class CollectionsView(Page):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.notes_label)
+        layout.addWidget(self.notes)
         layout.addLayout(actions)
         layout.addWidget(self.message)
         chain: list[QWidget] = [
@@ -198,9 +216,30 @@ class CollectionsView(Page):
             self._plans.missed_payments(self._actor, self._today),
         )
 
+    def _load_notes(self) -> None:
+        """The selected patient's notes, read on the worker thread (an answer for another row is dropped)."""
+        row = self.current()
+        self.notes_model.set_rows([])
+        if row is None:
+            return
+        patient_id, service, actor = row.patient_id, self._service, self._actor
+
+        def shown(notes: tuple[NoteRow, ...]) -> None:
+            current = self.current()
+            if current is not None and current.patient_id == patient_id:
+                self.notes_model.set_rows(list(notes))
+
+        self._runner.run(lambda: service.notes(actor, patient_id), shown, self._failed)
+
     def _present(self, value: tuple[tuple[WorklistRow, ...], tuple[MissedPaymentRow, ...]]) -> None:
         rows, missed = value
+        picked = self.current()
         self.model.set_rows(rows)
+        again = next(
+            (i for i, r in enumerate(rows) if picked is not None and r.patient_id == picked.patient_id), None
+        )
+        if again is not None:
+            self.table.selectRow(again)  # the same patient stays picked, their notes reloaded
         self.missed_model.set_rows(missed)
         over = sum(1 for r in rows if r.bucket == "over 120")
         self.summary.setText(

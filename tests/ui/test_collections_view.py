@@ -73,6 +73,13 @@ def test_a_biller_sees_the_old_balance_and_adds_a_note_with_alt_n(
     assert column(view.table, "Next action") == [f"{LATER + timedelta(days=7):%m/%d/%Y}"]
     assert view.message.text().startswith("Note added")
 
+    # the picked patient's notes, newest first, under the list
+    qtbot.waitUntil(lambda: column(view.notes, "Note") == ["Left a voicemail"], timeout=10_000)
+    view._ask_note = lambda _parent, _title: ("Sent a letter", None)
+    qtbot.keyClick(view, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: column(view.notes, "Note") == ["Sent a letter", "Left a voicemail"], timeout=10_000)
+    qtmodeltester.check(view.notes_model)  # type: ignore[attr-defined]
+
 
 def test_a_past_next_action_date_is_refused_in_the_message(qtbot: QtBot, billed: tuple[Services, int]) -> None:
     services, _patient_id = billed
