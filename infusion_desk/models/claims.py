@@ -92,6 +92,7 @@ class Claim(TimestampMixin, Base):
     frequency_code: Mapped[str] = mapped_column(sa.String(1), default="1")
     original_claim_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("claim.id"),
+        index=True,
         doc="For a replacement (7) or void (8): the claim it replaces. For a secondary claim: the "
         "claim to the payer before it, whose posted remittance it carries.",
     )
@@ -142,7 +143,16 @@ class ClaimDiagnosis(Base):
 
 class ClaimLine(Base):
     __tablename__ = "claim_line"
-    __table_args__ = (sa.UniqueConstraint("claim_id", "line_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "line_number"),
+        # the balance reports read only this index, by date of service and state (migration 0009)
+        sa.Index(
+            "ix_claim_line_report_balances",
+            "service_date", "responsibility", "claim_id", "charge", "paid", "adjusted",
+            "patient_responsibility", "patient_paid",
+        ),
+        sa.Index("ix_claim_line_authorization_service_date", "authorization_id", "service_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claim.id", ondelete="CASCADE"), index=True)

@@ -39,7 +39,7 @@ class Remittance(Base):
     payer_identifier: Mapped[str] = mapped_column(sa.String(30), doc="TRN03")
     trace_number: Mapped[str] = mapped_column(sa.String(50), doc="TRN02: check or EFT number")
     payment_method: Mapped[str] = mapped_column(sa.String(3), doc="BPR04: CHK, ACH, NON...")
-    payment_date: Mapped[date] = mapped_column()
+    payment_date: Mapped[date] = mapped_column(index=True)
     total_paid: Mapped[Decimal] = mapped_column(Money())
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
