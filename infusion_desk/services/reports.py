@@ -402,19 +402,21 @@ def _with_claims(session: Session, built: _Built) -> Report:
     pairs = list(built.pairs(session, INLINE_CLAIMS + 1))
     if len(pairs) > INLINE_CLAIMS:
         return built.report
-    by_key: dict[tuple[str, ...], set[int]] = defaultdict(set)
+    # every prefix of a pair's key names it: a row's claims are one look-up
+    by_prefix: dict[tuple[str, ...], set[int]] = defaultdict(set)
     for key, claim in pairs:
-        by_key[key].add(claim)
+        for n in range(len(key) + 1):
+            by_prefix[key[:n]].add(claim)
     report = built.report
 
     def claims_for(row: Row) -> tuple[int, ...]:
-        key = drill_key(report, row)
-        return tuple(sorted({c for k, ids in by_key.items() if k[: len(key)] == key for c in ids}))
+        found = by_prefix.get(drill_key(report, row))
+        return tuple(sorted(found)) if found else ()
 
     rows = tuple(Row(row.values, claims_for(row)) for row in report.rows)
     total = report.total
     if total is not None:
-        total = Row(total.values, tuple(sorted({c for ids in by_key.values() for c in ids})))
+        total = Row(total.values, tuple(sorted(by_prefix.get((), ()))))
     return Report(
         report.name, report.title, report.start, report.end, report.columns, rows, total, report.chart,
         report.notes,
@@ -428,31 +430,59 @@ def _period_note(start: date, end: date) -> str:
 # --- balances: aging and days in A/R -------------------------------------------------------------
 
 
-def _bucket_case(as_of: date) -> Any:
-    whens = [
-        (ClaimLine.service_date >= earliest, label)
-        for label, earliest, _latest in rules.bucket_bounds(as_of)
-        if earliest is not None
-    ]
-    return sa.case(*whens, else_=rules.BUCKETS[-1])
+@dataclass(frozen=True, slots=True)
+class _DayBalance:
+    day: date
+    state: LineResponsibility
+    payer_id: int | None
+    insurance: Decimal
+    patient: Decimal
+    charges: Decimal
 
 
-def _balance_groups(session: Session, as_of: date, *group: Any) -> list[sa.Row[Any]]:
-    """Insurance and patient balances of the billed lines served by ``as_of``, by ``group`` and state."""
+def _day_balances(session: Session, as_of: date, *, by_payer: bool = False) -> list[_DayBalance]:
+    """Insurance and patient balances and charges of the billed lines served by ``as_of``, by day and state.
+
+    One pass over the lines: the inner query sums each claim's lines of a day and state in the
+    order of ``ix_claim_line_report_balances`` (no sort), so the billed-claim test and the payer
+    are looked up once a claim rather than once a line.
+    """
+    per_claim = (
+        sa.select(
+            ClaimLine.service_date.label("day"),
+            ClaimLine.responsibility.label("state"),
+            ClaimLine.claim_id.label("claim_id"),
+            sa.func.sum(_insurance_balance()).label("insurance"),
+            sa.func.sum(_patient_balance()).label("patient"),
+            sa.func.sum(ClaimLine.charge).label("charges"),
+        )
+        .where(ClaimLine.service_date <= as_of)
+        .group_by(ClaimLine.service_date, ClaimLine.responsibility, ClaimLine.claim_id)
+        .subquery("per_claim")
+    )
+    keys: list[Any] = [per_claim.c.day, per_claim.c.state]
+    if by_payer:
+        keys.append(Claim.payer_id)
     stmt = (
         sa.select(
-            *group,
-            ClaimLine.responsibility,
-            _money(sa.func.sum(_insurance_balance())),
-            _money(sa.func.sum(_patient_balance())),
+            *keys,
+            _money(sa.func.sum(per_claim.c.insurance)),
+            _money(sa.func.sum(per_claim.c.patient)),
+            _money(sa.func.sum(per_claim.c.charges)),
         )
-        .select_from(ClaimLine)
-        .join(Claim, Claim.id == ClaimLine.claim_id)
-        .join(Payer, Payer.id == Claim.payer_id)
-        .where(_billed(), ClaimLine.service_date <= as_of)
-        .group_by(*group, ClaimLine.responsibility)
+        .select_from(per_claim)
+        .join(Claim, Claim.id == per_claim.c.claim_id)
+        .where(_billed())
+        .group_by(*keys)
     )
-    return list(session.execute(stmt))
+    found = []
+    for r in session.execute(stmt):
+        day, state, *payer = r[: len(keys)]
+        insurance, patient, charges = r[len(keys):]
+        found.append(_DayBalance(
+            day, state, payer[0] if payer else None, insurance or ZERO, patient or ZERO, charges or ZERO
+        ))
+    return found
 
 
 def _split(
@@ -469,11 +499,15 @@ def _split(
 
 def _aging(session: Session, start: date, end: date) -> _Built:
     as_of = end
-    bucket = _bucket_case(as_of).label("bucket")
     cells: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(rules.BUCKETS, ZERO))
-    for payer, label, state, insurance, patient in _balance_groups(session, as_of, Payer.name, bucket):
-        for section, row_label, amount in _split(state, insurance or ZERO, patient or ZERO):
-            cells[(section, row_label or payer)][label] += amount
+    payers = {i: n for i, n in session.execute(sa.select(Payer.id, Payer.name))}
+    buckets: dict[date, str] = {}
+    for b in _day_balances(session, as_of, by_payer=True):
+        label = buckets.get(b.day)
+        if label is None:
+            label = buckets[b.day] = rules.aging_bucket(b.day, as_of)
+        for section, row_label, amount in _split(b.state, b.insurance, b.patient):
+            cells[(section, row_label or payers[b.payer_id or 0])][label] += amount
     columns = (
         Column("section", "Owed by", TEXT),
         Column("payer", "Payer", TEXT),
@@ -501,7 +535,14 @@ def _aging(session: Session, start: date, end: date) -> _Built:
         .select_from(ClaimLine)
         .join(Claim, Claim.id == ClaimLine.claim_id)
         .join(Payer, Payer.id == Claim.payer_id)
-        .where(_billed(), ClaimLine.service_date <= as_of)
+        .where(
+            _billed(), ClaimLine.service_date <= as_of,
+            # only lines that owe: each row read names a claim, so ``limit`` rows are ``limit`` pairs at least
+            sa.or_(_insurance_balance() != 0, sa.and_(
+                ClaimLine.responsibility.in_((LineResponsibility.SECONDARY_PENDING, *PATIENT_STATES)),
+                _patient_balance() != 0,
+            )),
+        )
     )
 
     def pairs(session: Session, limit: int | None) -> Iterable[tuple[tuple[str, ...], int]]:
@@ -532,24 +573,18 @@ def _aging(session: Session, start: date, end: date) -> _Built:
     )
 
 
-def _ar_by_month(session: Session, as_of: date) -> dict[str, Decimal]:
-    """Open A/R (insurance + patient) of the billed lines served by ``as_of``, by month of service."""
+def _ar_and_charges(session: Session, as_of: date) -> tuple[dict[str, Decimal], dict[date, Decimal]]:
+    """Open A/R (insurance + patient) by month of service and charges by day, one pass over the lines.
+
+    Both are of the billed lines served by ``as_of``.
+    """
     by_month: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for month, state, insurance, patient in _balance_groups(
-        session, as_of, _month(session, ClaimLine.service_date)
-    ):
-        by_month[month] += sum((a for _s, _l, a in _split(state, insurance or ZERO, patient or ZERO)), ZERO)
-    return by_month
-
-
-def _charges_by_day(session: Session, first: date, last: date) -> dict[date, Decimal]:
-    stmt = (
-        sa.select(ClaimLine.service_date, sa.func.sum(ClaimLine.charge))
-        .join(Claim, Claim.id == ClaimLine.claim_id)
-        .where(_billed(), ClaimLine.service_date.between(first, last))
-        .group_by(ClaimLine.service_date)
-    )
-    return {day: amount or ZERO for day, amount in session.execute(stmt)}
+    charges: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for b in _day_balances(session, as_of):
+        parts = _split(b.state, b.insurance, b.patient)
+        by_month[rules.month_key(b.day)] += sum((a for _s, _l, a in parts), ZERO)
+        charges[b.day] += b.charges
+    return by_month, charges
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,11 +604,11 @@ class _ArPoint:
         return rules.days_in_ar(self.ar, self.charges)
 
 
-def _ar_points(session: Session, months: Sequence[str], end: date) -> list[_ArPoint]:
-    """Days in A/R at each month's end (the last one at ``end``)."""
+def _ar_points(
+    months: Sequence[str], end: date, ar_months: dict[str, Decimal], charges: dict[date, Decimal]
+) -> list[_ArPoint]:
+    """Days in A/R at each month's end (the last one at ``end``), from :func:`_ar_and_charges` on ``end``."""
     ends = [min(rules.month_end(m), end) for m in months]
-    ar_months = _ar_by_month(session, end)
-    charges = _charges_by_day(session, rules.ar_window(ends[0])[0], end)
     points = []
     for month, as_of in zip(months, ends, strict=True):
         first, last = rules.ar_window(as_of)
@@ -585,7 +620,7 @@ def _ar_points(session: Session, months: Sequence[str], end: date) -> list[_ArPo
 
 def _days_in_ar(session: Session, start: date, end: date) -> _Built:
     months = rules.months_between(start, end)
-    points = _ar_points(session, months, end)
+    points = _ar_points(months, end, *_ar_and_charges(session, end))
     columns = (
         Column("month", "Month", TEXT),
         Column("as_of", "As of", DATE),
@@ -653,16 +688,25 @@ class _Month:
         return self.contractual + self.written_off
 
 
-def _flows(session: Session, start: date, end: date) -> dict[str, _Month]:
-    """Charges (by month of service), payments and adjustments (by the day they were made)."""
+def _flows(
+    session: Session, start: date, end: date, charges: dict[date, Decimal] | None = None
+) -> dict[str, _Month]:
+    """Charges (by month of service), payments and adjustments (by the day they were made).
+
+    ``charges`` are the billed charges by day of service when the caller has them already.
+    """
     months = {m: _Month() for m in rules.months_between(start, end)}
-    for month, amount in session.execute(
-        sa.select(_month(session, ClaimLine.service_date), sa.func.sum(ClaimLine.charge))
-        .join(Claim, Claim.id == ClaimLine.claim_id)
-        .where(_billed(), ClaimLine.service_date.between(start, end))
-        .group_by(_month(session, ClaimLine.service_date))
-    ):
-        months[month].charges += amount or ZERO
+    if charges is None:
+        # by day, in the order of ix_claim_line_report_balances: no sort of the lines
+        charges = {day: amount for day, amount in session.execute(
+            sa.select(ClaimLine.service_date, sa.func.sum(ClaimLine.charge))
+            .join(Claim, Claim.id == ClaimLine.claim_id)
+            .where(_billed(), ClaimLine.service_date.between(start, end))
+            .group_by(ClaimLine.service_date)
+        )}
+    for day, amount in charges.items():
+        if start <= day <= end:
+            months[rules.month_key(day)].charges += amount or ZERO
     posted = sa.and_(
         Remittance.posted_at.is_not(None), RemittanceClaim.claim_id.is_not(None),
         Remittance.payment_date.between(start, end),
@@ -1240,11 +1284,12 @@ _BUILDERS: dict[str, Callable[[Session, date, date], _Built]] = {
 def _dashboard(session: Session, today: date) -> tuple[Figure, ...]:
     months = rules.last_months(today, 6)
     start = rules.month_start(months[0])
-    points = _ar_points(session, months, today)
+    ar_months, charges = _ar_and_charges(session, today)
+    points = _ar_points(months, today, ar_months, charges)
     denial = {
         r.values[1]: r for r in _denial_rate(session, start, today).report.rows if r.values[0] == "Month"
     }
-    flows = _flows(session, start, today)
+    flows = _flows(session, start, today, charges)
     clean = {k: (int(d or 0), int(c or 0)) for k, _b, d, c in _clean_counts(
         session, start, today, _month(session, Claim.service_date_from)
     )}
