@@ -400,7 +400,7 @@ def _with_claims(session: Session, built: _Built) -> Report:
     if built.pairs is None:
         return built.report
     pairs = list(built.pairs(session, INLINE_CLAIMS + 1))
-    if len(pairs) > INLINE_CLAIMS:
+    if not pairs or len(pairs) > INLINE_CLAIMS:
         return built.report
     # every prefix of a pair's key names it: a row's claims are one look-up
     by_prefix: dict[tuple[str, ...], set[int]] = defaultdict(set)
@@ -1107,7 +1107,12 @@ def _drug_margin(session: Session, start: date, end: date) -> _Built:
 
 
 def _authorization_use(session: Session, start: date, end: date) -> _Built:
-    auths = session.execute(
+    in_period = (
+        PriorAuthorization.status == AuthorizationStatus.APPROVED,
+        PriorAuthorization.valid_from <= end, PriorAuthorization.valid_to >= start,
+    )
+    # a clinic's authorizations run to tens of thousands: read as plain rows, not through the ORM
+    auths = session.connection().execute(
         sa.select(
             PriorAuthorization.id, PriorAuthorization.number,
             Patient.last_name, Patient.first_name, Patient.mrn,
@@ -1117,13 +1122,10 @@ def _authorization_use(session: Session, start: date, end: date) -> _Built:
         .join(Patient, Patient.id == PriorAuthorization.patient_id)
         .join(InsurancePolicy, InsurancePolicy.id == PriorAuthorization.policy_id)
         .join(Payer, Payer.id == InsurancePolicy.payer_id)
-        .where(
-            PriorAuthorization.status == AuthorizationStatus.APPROVED,
-            PriorAuthorization.valid_from <= end, PriorAuthorization.valid_to >= start,
-        )
+        .where(*in_period)
         .order_by(PriorAuthorization.valid_to, PriorAuthorization.number)
     ).all()
-    ids = [a.id for a in auths]
+    ids = [a[0] for a in auths]
     window = sa.and_(
         ClaimLine.service_date >= PriorAuthorization.valid_from,
         ClaimLine.service_date <= PriorAuthorization.valid_to,
@@ -1137,7 +1139,7 @@ def _authorization_use(session: Session, start: date, end: date) -> _Built:
             )
             .join(Claim, Claim.id == ClaimLine.claim_id)
             .join(PriorAuthorization, PriorAuthorization.id == ClaimLine.authorization_id)
-            .where(_billed(), ClaimLine.authorization_id.in_(ids), window)
+            .where(_billed(), *in_period, window)
             .group_by(ClaimLine.authorization_id)
         )
     } if ids else {}
@@ -1156,14 +1158,26 @@ def _authorization_use(session: Session, start: date, end: date) -> _Built:
     )
     keys: dict[int, tuple[str, ...]] = {}
     rows = []
-    for a in auths:
-        units, visits = used.get(a.id, (Decimal(0), 0))
-        patient = f"{a.last_name}, {a.first_name} ({a.mrn})"
-        keys[a.id] = (a.number, patient, a.name)
+    unused = (Decimal(0), 0)
+    rates: dict[tuple[Any, Any], Decimal | None] = {}  # most authorizations share (used, approved)
+
+    def rate(part: Any, whole: Any) -> Decimal | None:
+        if not whole:
+            return None
+        key = (part, whole)
+        if key not in rates:
+            rates[key] = rules.rate(part, whole)
+        return rates[key]
+
+    for auth_id, number, last, first, mrn, payer, valid_from, valid_to, approved_units, approved_visits in (
+        auths
+    ):
+        units, visits = used.get(auth_id, unused)
+        patient = f"{last}, {first} ({mrn})"
+        keys[auth_id] = (number, patient, payer)
         rows.append(Row((
-            a.number, patient, a.name, a.valid_from, a.valid_to, a.approved_units, units,
-            rules.rate(units, a.approved_units) if a.approved_units else None,
-            a.approved_visits, visits, rules.rate(visits, a.approved_visits) if a.approved_visits else None,
+            number, patient, payer, valid_from, valid_to, approved_units, units, rate(units, approved_units),
+            approved_visits, visits, rate(visits, approved_visits),
         )))
     approved = sum((r.values[5] for r in rows if r.values[5] is not None), Decimal(0))
     units_with_limit = sum((r.values[6] for r in rows if r.values[5] is not None), Decimal(0))
@@ -1178,7 +1192,7 @@ def _authorization_use(session: Session, start: date, end: date) -> _Built:
         .select_from(ClaimLine)
         .join(Claim, Claim.id == ClaimLine.claim_id)
         .join(PriorAuthorization, PriorAuthorization.id == ClaimLine.authorization_id)
-        .where(_billed(), ClaimLine.authorization_id.in_(ids), window)
+        .where(_billed(), *in_period, window)
     )
     return _Built(
         Report(
