@@ -551,7 +551,11 @@ def _underpayments(
         )
         .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
         .outerjoin(RemittanceLine, RemittanceLine.remittance_claim_id == RemittanceClaim.id)
-        .where(posted, RemittanceClaim.claim_id.in_(claims_in_window))
+        .where(
+            posted, RemittanceClaim.claim_id.in_(claims_in_window),
+            # only what the loop below reads: a reversal, or an answer for a line
+            sa.or_(RemittanceClaim.status_code == REVERSAL, RemittanceLine.id.is_not(None)),
+        )
         .order_by(Remittance.payment_date, Remittance.id, RemittanceClaim.id, RemittanceLine.id)
     )
     patient_share: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
@@ -588,6 +592,15 @@ def _underpayments(
         and (answer.paid != 0 or rules.line_allowed(answer) != 0)
     }
 
+    # only the lines a posted answer names (a claim answered as a whole has none to price)
+    answered_lines = (
+        sa.select(RemittanceLine.claim_line_id)
+        .join(RemittanceClaim, RemittanceClaim.id == RemittanceLine.remittance_claim_id)
+        .join(Remittance, Remittance.id == RemittanceClaim.remittance_id)
+        .where(
+            posted, RemittanceClaim.claim_id.in_(claims_in_window), RemittanceLine.claim_line_id.is_not(None)
+        )
+    )
     lines = session.execute(
         sa.select(
             ClaimLine.id, ClaimLine.code, ClaimLine.modifiers, ClaimLine.units, ClaimLine.service_date,
@@ -597,9 +610,12 @@ def _underpayments(
         .join(Claim, Claim.id == ClaimLine.claim_id)
         .join(Patient, Patient.id == Claim.patient_id)
         .join(Payer, Payer.id == Claim.payer_id)
-        .where(Claim.id.in_(claims_in_window), Claim.responsibility_sequence == "P")
+        .where(
+            Claim.id.in_(claims_in_window), Claim.responsibility_sequence == "P",
+            ClaimLine.id.in_(answered_lines),
+        )
         .order_by(Claim.claim_number, ClaimLine.line_number)
-    ).all()
+    ).all() if standing else []
     lines = [line for line in lines if line.id in standing]
     payer_ids = sorted({line.payer_id for line in lines})
     schedules: dict[int, list[FeeEntry]] = defaultdict(list)
