@@ -872,8 +872,13 @@ def _first_answers(start: date, end: date) -> Any:
     )
 
 
-def _denial_rate(session: Session, start: date, end: date) -> _Built:
-    answered = _first_answers(start, end)
+def _denial_tallies(
+    session: Session, answered: Any, month: Any
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """[claims adjudicated, claims with a denial, denied amount] by payer name and by month.
+
+    One query by payer and month (the first answers are worked out once), summed each way here.
+    """
     denied = (
         sa.select(
             DenialWorkItem.claim_id.label("claim_id"), sa.func.sum(DenialWorkItem.amount).label("amount")
@@ -881,22 +886,33 @@ def _denial_rate(session: Session, start: date, end: date) -> _Built:
         .group_by(DenialWorkItem.claim_id)
         .subquery("denied")
     )
-    month = _month(session, answered.c.first)
-
-    def grouped(key: Any) -> list[sa.Row[Any]]:
-        stmt = (
-            sa.select(
-                key, sa.func.count(answered.c.claim_id), sa.func.count(denied.c.claim_id),
-                _money(sa.func.coalesce(sa.func.sum(denied.c.amount), 0)),
-            )
-            .select_from(answered)
-            .join(Claim, Claim.id == answered.c.claim_id)
-            .join(Payer, Payer.id == Claim.payer_id)
-            .outerjoin(denied, denied.c.claim_id == answered.c.claim_id)
-            .group_by(key)
-            .order_by(key)
+    payer_tallies: dict[str, list[Any]] = defaultdict(lambda: [0, 0, ZERO])
+    month_tallies: dict[str, list[Any]] = defaultdict(lambda: [0, 0, ZERO])
+    for payer, key, claims, with_denial, amount in session.execute(
+        sa.select(
+            Payer.name, month, sa.func.count(answered.c.claim_id), sa.func.count(denied.c.claim_id),
+            _money(sa.func.coalesce(sa.func.sum(denied.c.amount), 0)),
         )
-        return list(session.execute(stmt))
+        .select_from(answered)
+        .join(Claim, Claim.id == answered.c.claim_id)
+        .join(Payer, Payer.id == Claim.payer_id)
+        .outerjoin(denied, denied.c.claim_id == answered.c.claim_id)
+        .group_by(Payer.name, month)
+    ):
+        for tally in (payer_tallies[payer], month_tallies[key]):
+            tally[0] += claims
+            tally[1] += with_denial
+            tally[2] += amount or ZERO
+    return payer_tallies, month_tallies
+
+
+def _denial_rate(session: Session, start: date, end: date) -> _Built:
+    answered = _first_answers(start, end)
+    month = _month(session, answered.c.first)
+    payer_tallies, month_tallies = _denial_tallies(session, answered, month)
+
+    def grouped(tallies: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+        return [(key, *tallies[key]) for key in sorted(tallies)]
 
     columns = (
         Column("section", "By", TEXT),
@@ -908,7 +924,7 @@ def _denial_rate(session: Session, start: date, end: date) -> _Built:
     )
     rows: list[Row] = []
     all_claims = 0
-    for key, claims, with_denial, amount in grouped(Payer.name):
+    for key, claims, with_denial, amount in grouped(payer_tallies):
         all_claims += claims
         rows.append(Row(("Payer", key, claims, with_denial, rules.rate(with_denial, claims), amount)))
     by_category = session.execute(
@@ -922,7 +938,7 @@ def _denial_rate(session: Session, start: date, end: date) -> _Built:
     for category, with_denial, amount in sorted(by_category, key=lambda r: (-(r[2] or ZERO), r[0].value)):
         rows.append(Row(("Reason", _category(category), all_claims, with_denial,
                          rules.rate(with_denial, all_claims), amount or ZERO)))
-    for key, claims, with_denial, amount in grouped(month):
+    for key, claims, with_denial, amount in grouped(month_tallies):
         rows.append(Row(("Month", key, claims, with_denial, rules.rate(with_denial, claims), amount)))
     payer_rows = [r for r in rows if r.values[0] == "Payer"]
     denied_claims = sum(r.values[3] for r in payer_rows)
@@ -1300,9 +1316,9 @@ def _dashboard(session: Session, today: date) -> tuple[Figure, ...]:
     start = rules.month_start(months[0])
     ar_months, charges = _ar_and_charges(session, today)
     points = _ar_points(months, today, ar_months, charges)
-    denial = {
-        r.values[1]: r for r in _denial_rate(session, start, today).report.rows if r.values[0] == "Month"
-    }
+    answered = _first_answers(start, today)
+    _payers, denial_months = _denial_tallies(session, answered, _month(session, answered.c.first))
+    denial = {m: rules.rate(with_denial, claims) for m, (claims, with_denial, _a) in denial_months.items()}
     flows = _flows(session, start, today, charges)
     clean = {k: (int(d or 0), int(c or 0)) for k, _b, d, c in _clean_counts(
         session, start, today, _month(session, Claim.service_date_from)
@@ -1319,7 +1335,7 @@ def _dashboard(session: Session, today: date) -> tuple[Figure, ...]:
         figure("days_in_ar", "Days in A/R", DAYS, trend(p.days for p in points), "down", "days-in-ar"),
         figure(
             "denial_rate", "Denial rate", PERCENT,
-            trend(denial[m].values[4] if m in denial else None for m in months), "down", "denial-rate",
+            trend(denial.get(m) for m in months), "down", "denial-rate",
         ),
         figure(
             "net_collection_rate", "Net collection rate", PERCENT,
