@@ -10,7 +10,9 @@ line is in exactly one state at a time:
 - ``patient_due``: the patient owes the rest;
 - ``payment_plan``: the patient owes it and pays it by instalments on a plan;
 - ``in_collections``: the patient owes it and the account was handed to collections;
-- ``settled``: nothing is owed by anyone.
+- ``written_off``: nothing is owed, because what was left was written off (a denial a manager
+  approved writing off, or a small patient balance);
+- ``settled``: nothing is owed by anyone, every cent paid or contractually adjusted.
 
 Denial adjustments are never adjusted away here: they stay with insurance until a biller
 resubmits, appeals, transfers the amount to the patient or a manager approves a write-off.
@@ -36,6 +38,7 @@ SECONDARY_PENDING = "secondary_pending"
 PATIENT_DUE = "patient_due"
 PAYMENT_PLAN = "payment_plan"
 IN_COLLECTIONS = "in_collections"
+WRITTEN_OFF = "written_off"
 SETTLED = "settled"
 
 
@@ -100,6 +103,8 @@ def line_balance(
         state = INSURANCE_PENDING
     elif patient - patient_paid > 0:
         state = SECONDARY_PENDING if next_payer else decisions.placement or PATIENT_DUE
+    elif decisions.written_off > 0 or decisions.patient_adjusted > 0:
+        state = WRITTEN_OFF
     else:
         state = SETTLED
     return LineBalance(

@@ -16,6 +16,7 @@ from infusion_desk.billing.line_balance import (
     PAYMENT_PLAN,
     SECONDARY_PENDING,
     SETTLED,
+    WRITTEN_OFF,
     Decisions,
     Postings,
     line_balance,
@@ -50,13 +51,13 @@ def test_a_denial_stays_with_insurance_until_someone_decides_and_is_never_adjust
     transferred = line_balance(D("350.00"), denied, Decisions(transferred=D("350.00")), next_payer=False)
     assert transferred.state == PATIENT_DUE and transferred.patient_responsibility == D("350.00")
     written_off = line_balance(D("350.00"), denied, Decisions(written_off=D("350.00")), next_payer=False)
-    assert written_off.state == SETTLED and written_off.adjusted == D("350.00")
+    assert written_off.state == WRITTEN_OFF and written_off.adjusted == D("350.00")
 
 
-def test_a_small_patient_balance_written_off_settles_the_line() -> None:
+def test_a_small_patient_balance_written_off_leaves_the_line_written_off() -> None:
     answer = Postings(paid=D("197.00"), patient=D("3.00"), contractual=D("150.00"))
     balance = line_balance(D("350.00"), answer, Decisions(patient_adjusted=D("3.00")), next_payer=False)
-    assert balance.state == SETTLED
+    assert balance.state == WRITTEN_OFF
     assert (balance.patient_responsibility, balance.adjusted) == (D("0.00"), D("153.00"))
 
 
@@ -93,6 +94,6 @@ def test_the_split_always_adds_back_to_the_charge_to_the_cent(
     )
     total = balance.paid + balance.adjusted + balance.patient_responsibility + balance.insurance_balance
     assert total == charge
-    assert balance.state in {INSURANCE_PENDING, SECONDARY_PENDING, PATIENT_DUE, SETTLED}
+    assert balance.state in {INSURANCE_PENDING, SECONDARY_PENDING, PATIENT_DUE, WRITTEN_OFF, SETTLED}
     if balance.insurance_balance > 0:
         assert balance.state == INSURANCE_PENDING  # a patient is never billed while insurance owes

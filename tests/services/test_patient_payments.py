@@ -314,8 +314,10 @@ def test_small_balances_under_the_threshold_are_written_off_by_a_manager_only(bi
         adjustments = session.scalars(sa.select(LineAdjustment)).all()
         assert sum((a.amount for a in adjustments), D("0.00")) == D("7.40")
         assert all(a.kind == "small_balance_write_off" and "under $10.00" in a.reason for a in adjustments)
-    settled = {line.line_id for line in account.lines if line.claim_number in (first.claim_number, second.claim_number)}
-    assert {line.state for line in account.lines if line.line_id in settled} == {LineResponsibility.SETTLED}
+    adjusted = {a.claim_line_id for a in adjustments}
+    touched = [line for line in account.lines if line.claim_number in (first.claim_number, second.claim_number)]
+    assert {line.state for line in touched if line.line_id in adjusted} == {LineResponsibility.WRITTEN_OFF}
+    assert all(line.state is LineResponsibility.SETTLED for line in touched if line.line_id not in adjusted)
 
 
 def test_a_bounced_check_is_reversed_and_its_lines_are_due_again(billed: Billed) -> None:
