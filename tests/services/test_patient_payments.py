@@ -17,33 +17,28 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from infusion_desk.billing.claim_data import ClaimData
-from infusion_desk.billing.x12.read837 import read_837p
 from infusion_desk.models import (
     AuditEvent,
     Claim,
     ClaimLine,
-    InsurancePolicy,
     LineAdjustment,
     Patient,
     PatientPayment,
-    Payer,
     PaymentAllocation,
 )
-from infusion_desk.models.enums import EraPosting, LineResponsibility, PaymentMethod, PolicyRank, Role
+from infusion_desk.models.enums import LineResponsibility, PaymentMethod, PolicyRank, Role
 from infusion_desk.services.access import Actor
 from infusion_desk.services.app import Services
-from infusion_desk.services.batches import BatchService
 from infusion_desk.services.check_in import CheckInService, CopayInput
-from infusion_desk.services.claims import ClaimService
-from infusion_desk.services.demo import generate_demo
 from infusion_desk.services.errors import PermissionDenied, ValidationFailed
 from infusion_desk.services.patient_payments import PatientPaymentService, PaymentInput
 from infusion_desk.services.remittances import RemittanceService
 from tests.billing.x12.remit_fixtures import write_835
 from tests.conftest import fictional_patient, make_actor
-from tests.services.test_remittances import _paid, _remittance
+from tests.services.billing_seed import TODAY, exported_by_patient
+from tests.services.billing_seed import paid as _paid
+from tests.services.billing_seed import remittance as _remittance
 
-TODAY = date(2026, 11, 20)
 D = Decimal
 
 
@@ -67,25 +62,7 @@ class Billed:
 
 @pytest.fixture
 def billed(services: Services, tmp_path: Path) -> Billed:
-    generate_demo(services.db, patients=6, months=2, seed=5, today=TODAY)
-    biller = services.auth.sign_in("biller", "demo")
-    ClaimService(services.db).build(biller, today=TODAY)
-    summary = BatchService(services.db).export(biller, out_dir=tmp_path, today=TODAY)
-    exported = [c for f in summary.files for c in read_837p(f.path.read_text(encoding="ascii"))]
-    by_patient: dict[int, list[ClaimData]] = {}
-    ranks: dict[int, set[PolicyRank]] = {}
-    with services.db.session() as session:
-        session.execute(sa.update(Payer).values(era_posting=EraPosting.ALL))
-        for claim in exported:
-            patient_id = session.scalars(
-                sa.select(Claim.patient_id).where(Claim.claim_number == claim.claim_number)
-            ).one()
-            by_patient.setdefault(patient_id, []).append(claim)
-            ranks[patient_id] = set(
-                session.scalars(sa.select(InsurancePolicy.rank).where(InsurancePolicy.patient_id == patient_id))
-            )
-    for claims in by_patient.values():
-        claims.sort(key=lambda c: (c.lines[0].service_date, c.claim_number))
+    by_patient, ranks = exported_by_patient(services, tmp_path)
     own = max(
         (p for p in by_patient if ranks[p] == {PolicyRank.PRIMARY}), key=lambda p: len(by_patient[p])
     )
@@ -98,7 +75,7 @@ def billed(services: Services, tmp_path: Path) -> Billed:
         own=own,
         with_secondary=with_secondary,
         frontdesk=services.auth.sign_in("frontdesk", "demo"),
-        biller=biller,
+        biller=services.auth.sign_in("biller", "demo"),
         manager=services.auth.sign_in("manager", "demo"),
     )
 

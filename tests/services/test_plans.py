@@ -15,23 +15,20 @@ import pytest
 import sqlalchemy as sa
 
 from infusion_desk.billing.claim_data import ClaimData
-from infusion_desk.billing.x12.read837 import read_837p
-from infusion_desk.models import AuditEvent, Claim, ClaimLine, InsurancePolicy, Patient, Payer, PaymentPlan
-from infusion_desk.models.enums import EraPosting, LineResponsibility, PaymentMethod, PlanStatus, PolicyRank
+from infusion_desk.models import AuditEvent, Claim, ClaimLine, Patient, PaymentPlan
+from infusion_desk.models.enums import LineResponsibility, PaymentMethod, PlanStatus, PolicyRank
 from infusion_desk.services.access import Actor
 from infusion_desk.services.app import Services
-from infusion_desk.services.batches import BatchService
-from infusion_desk.services.claims import ClaimService
-from infusion_desk.services.demo import generate_demo
 from infusion_desk.services.errors import PermissionDenied, ValidationFailed
 from infusion_desk.services.patient_payments import PatientPaymentService, PaymentInput
 from infusion_desk.services.plans import PlanInput, PlanService, PlanSettings
 from infusion_desk.services.remittances import RemittanceService
 from infusion_desk.services.statements import StatementService
 from tests.billing.x12.remit_fixtures import write_835
-from tests.services.test_remittances import _paid, _remittance
+from tests.services.billing_seed import TODAY, exported_by_patient
+from tests.services.billing_seed import paid as _paid
+from tests.services.billing_seed import remittance as _remittance
 
-TODAY = date(2026, 11, 20)
 D = Decimal
 
 
@@ -80,25 +77,7 @@ class Billed:
 
 def bill_demo(services: Services, tmp_path: Path) -> Billed:
     """The demo clinic's claims exported; no remittance posted yet."""
-    generate_demo(services.db, patients=6, months=2, seed=5, today=TODAY)
-    biller = services.auth.sign_in("biller", "demo")
-    ClaimService(services.db).build(biller, today=TODAY)
-    summary = BatchService(services.db).export(biller, out_dir=tmp_path, today=TODAY)
-    exported = [c for f in summary.files for c in read_837p(f.path.read_text(encoding="ascii"))]
-    by_patient: dict[int, list[ClaimData]] = {}
-    ranks: dict[int, set[PolicyRank]] = {}
-    with services.db.session() as session:
-        session.execute(sa.update(Payer).values(era_posting=EraPosting.ALL))
-        for claim in exported:
-            patient_id = session.scalars(
-                sa.select(Claim.patient_id).where(Claim.claim_number == claim.claim_number)
-            ).one()
-            by_patient.setdefault(patient_id, []).append(claim)
-            ranks[patient_id] = set(
-                session.scalars(sa.select(InsurancePolicy.rank).where(InsurancePolicy.patient_id == patient_id))
-            )
-    for claims in by_patient.values():
-        claims.sort(key=lambda c: (c.lines[0].service_date, c.claim_number))
+    by_patient, ranks = exported_by_patient(services, tmp_path)
     own = max(
         (p for p in by_patient if ranks[p] == {PolicyRank.PRIMARY}), key=lambda p: len(by_patient[p])
     )
@@ -109,7 +88,7 @@ def bill_demo(services: Services, tmp_path: Path) -> Billed:
         own=own,
         frontdesk=services.auth.sign_in("frontdesk", "demo"),
         nurse=services.auth.sign_in("nurse", "demo"),
-        biller=biller,
+        biller=services.auth.sign_in("biller", "demo"),
         manager=services.auth.sign_in("manager", "demo"),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,6 @@ from infusion_desk.billing.remittance import (
     CasAdjustment,
     ClaimPayment,
     ProviderAdjustment,
-    Remittance,
-    ServicePayment,
 )
 from infusion_desk.billing.x12.read837 import read_837p
 from infusion_desk.models import (
@@ -53,9 +50,9 @@ from infusion_desk.services.demo import generate_demo
 from infusion_desk.services.errors import PermissionDenied, ValidationFailed
 from infusion_desk.services.remittances import RemittanceService
 from tests.billing.x12.remit_fixtures import write_835
-
-TODAY = date(2026, 11, 20)
-CENT = Decimal("0.01")
+from tests.services.billing_seed import TODAY
+from tests.services.billing_seed import paid as _paid
+from tests.services.billing_seed import remittance as _remittance
 
 
 @pytest.fixture
@@ -74,53 +71,6 @@ def exported(services: Services, tmp_path: Path) -> tuple[Services, tuple[ClaimD
 def _posting(services: Services, mode: EraPosting) -> None:
     with services.db.session() as session:
         session.execute(sa.update(Payer).values(era_posting=mode))
-
-
-def _paid(claim: ClaimData, *, icn: str, deny_line: int | None = None) -> ClaimPayment:
-    """The payer allows 80% of each line, pays 80% of that, the patient owes 20% coinsurance."""
-    lines = []
-    for index, line in enumerate(claim.lines, start=1):
-        if index == deny_line:
-            lines.append(
-                ServicePayment(
-                    code=line.code, modifiers=line.modifiers, charge=line.charge, paid=Decimal("0.00"),
-                    service_date=line.service_date, line_control_number=line.control_number,
-                    adjustments=(CasAdjustment("CO", "197", line.charge),), remark_codes=("N54",),
-                )
-            )
-            continue
-        allowed = (line.charge * Decimal("0.8")).quantize(CENT)
-        paid = (allowed * Decimal("0.8")).quantize(CENT)
-        lines.append(
-            ServicePayment(
-                code=line.code, modifiers=line.modifiers, charge=line.charge, paid=paid,
-                service_date=line.service_date, line_control_number=line.control_number, allowed=allowed,
-                adjustments=(
-                    CasAdjustment("CO", "45", line.charge - allowed),
-                    CasAdjustment("PR", "2", allowed - paid),
-                ),
-            )
-        )
-    return ClaimPayment(
-        patient_control_number=claim.claim_number, status_code="1",
-        total_charge=sum((line.charge for line in claim.lines), Decimal("0.00")),
-        paid=sum((line.paid for line in lines), Decimal("0.00")),
-        patient_responsibility=sum(
-            (a.amount for line in lines for a in line.adjustments if a.group == "PR"), Decimal("0.00")
-        ),
-        filing_indicator="CI", payer_claim_control_number=icn,
-        patient_last_name=claim.patient.name.last, patient_first_name=claim.patient.name.first,
-        member_id=claim.subscriber.member_id, lines=tuple(lines),
-    )
-
-
-def _remittance(*claims: ClaimPayment, trace: str = "EFT0001", plb: tuple[ProviderAdjustment, ...] = ()) -> Remittance:
-    return Remittance(
-        trace_number=trace, payer_identifier="1999999999", payer_name="FICTIONAL HEALTH PLAN",
-        payment_method="ACH", payment_date=TODAY,
-        total_paid=sum((c.paid for c in claims), Decimal("0.00")) - sum((p.amount for p in plb), Decimal(0)),
-        claims=claims, provider_adjustments=plb,
-    )
 
 
 def _counts(services: Services) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from infusion_desk.services.app import Services
 from infusion_desk.services.demo import DEMO_PASSWORD
 from infusion_desk.ui.collections_view import CollectionsView
 from infusion_desk.ui.tasks import wait_for_idle
-from tests.services.test_remittances import TODAY
+from tests.services.billing_seed import TODAY
 from tests.ui.helpers import column
 from tests.ui.test_patient_payment_dialog import Template, billed_template
 

@@ -30,7 +30,9 @@ from infusion_desk.services.remittances import RemittanceService
 from infusion_desk.ui.patient_payment_dialog import PatientPaymentDialog
 from infusion_desk.ui.tasks import wait_for_idle
 from tests.billing.x12.remit_fixtures import write_835
-from tests.services.test_remittances import TODAY, _paid, _remittance
+from tests.services.billing_seed import TODAY
+from tests.services.billing_seed import paid as _paid
+from tests.services.billing_seed import remittance as _remittance
 
 D = Decimal
 
