@@ -20,7 +20,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from infusion_desk.billing import denials
+from infusion_desk.billing import denials, reports
 from infusion_desk.billing.findings import error
 from infusion_desk.billing.remittance import REVERSAL
 from infusion_desk.models import (
@@ -282,9 +282,7 @@ class RateRow:
     @property
     def rate(self) -> Decimal:
         """Share of adjudicated claims with at least one denial, as a percentage to one place."""
-        if not self.claims:
-            return Decimal("0.0")
-        return (Decimal(100) * self.denied_claims / self.claims).quantize(Decimal("0.1"))
+        return reports.rate(self.denied_claims, self.claims) or Decimal("0.0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +298,7 @@ class AmountRow:
     @property
     def rate(self) -> Decimal:
         """Share of adjudicated claims with a denial in this group, as a percentage to one place."""
-        if not self.answered:
-            return Decimal("0.0")
-        return (Decimal(100) * self.claims / self.answered).quantize(Decimal("0.1"))
+        return reports.rate(self.claims, self.answered) or Decimal("0.0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -740,3 +740,12 @@ def test_denial_analytics_give_the_rate_by_payer_the_dollars_by_category_and_the
     assert later.recovered == Decimal("0.00")  # won before the period began
     with pytest.raises(PermissionDenied):
         service.analytics(services.auth.sign_in("nurse", "demo"), since=TODAY)
+
+
+def test_denial_rates_round_half_up_like_the_denial_rate_report() -> None:
+    from infusion_desk.services.denials import AmountRow, RateRow
+
+    # 1 of 16 claims is 6.25%: the figures page and the reports both show 6.3%
+    assert RateRow("all payers", 16, 1, Decimal("10.00")).rate == Decimal("6.3")
+    assert AmountRow("authorization", 1, Decimal("10.00"), claims=1, answered=16).rate == Decimal("6.3")
+    assert RateRow("none", 0, 0, Decimal("0.00")).rate == Decimal("0.0")
