@@ -28,6 +28,8 @@ class Permission(StrEnum):
     WRITE_OFF_REQUEST = "writeoff.request"
     WRITE_OFF_APPROVE = "writeoff.approve"
     PATIENT_PAYMENT = "payment.patient"
+    PATIENT_REFUND = "payment.refund"
+    COLLECTIONS_HANDOFF = "collections.handoff"
     REPORTS_VIEW = "reports.view"
     CLINIC_SETTINGS = "clinic.settings"
     USERS_MANAGE = "users.manage"
@@ -62,6 +64,8 @@ _BILLER = {
 }
 _MANAGER = _FRONT_DESK | _BILLER | {
     Permission.WRITE_OFF_APPROVE,
+    Permission.PATIENT_REFUND,
+    Permission.COLLECTIONS_HANDOFF,
     Permission.CLINIC_SETTINGS,
     Permission.AUDIT_VIEW,
 }

@@ -20,8 +20,8 @@ takes it. A defaulted or cancelled plan's lines are patient-due again and may be
 **Hand-off** sets ``collections_on`` on the patient's patient-due lines older than the
 threshold; their state becomes *in collections*, so statements stop billing them. Recall
 clears it. Both take a balance out of (or back into) the clinic's own billing and so need a
-manager (:attr:`Permission.WRITE_OFF_APPROVE`, the permission of refunds and write-offs:
-the agency usually keeps part of what it collects, which the clinic writes off). Every
+manager (:attr:`Permission.COLLECTIONS_HANDOFF`: the agency usually keeps part of what it
+collects, which the clinic writes off). Every
 action writes a :class:`CollectionNote`, so the note history is the account's story.
 """
 
@@ -360,7 +360,7 @@ class CollectionsService:
         min_age_days: int | None = None,
     ) -> HandOffResult:
         """Send the patient's patient-due lines older than the threshold to ``agency`` (never plan lines)."""
-        actor.require(Permission.WRITE_OFF_APPROVE)
+        actor.require(Permission.COLLECTIONS_HANDOFF)
         name = " ".join((agency or "").split())
         if not name:
             raise ValidationFailed([error("AGENCY", "Enter the collection agency's name.", "agency")])
@@ -408,7 +408,7 @@ class CollectionsService:
 
     def recall(self, actor: Actor, patient_id: int, reason: str) -> RecallResult:
         """Take the patient's lines back from collections: they are patient-due again."""
-        actor.require(Permission.WRITE_OFF_APPROVE)
+        actor.require(Permission.COLLECTIONS_HANDOFF)
         text = (reason or "").strip()
         if not text:
             raise ValidationFailed(

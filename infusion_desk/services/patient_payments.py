@@ -18,9 +18,10 @@ in the same unit of work, so a fully paid line is ``settled`` at once.
 
 A chosen line that is not patient-due is refused with the reason; to take money in
 advance, post it without choosing lines: it waits as a credit. The credit balance is what
-payments left unallocated, less refunds. Refunds and small-balance write-offs need a
-manager (:attr:`Permission.WRITE_OFF_APPROVE`): both send money or a balance out of the
-clinic's books, so the person who takes payments is not the one who gives them back.
+payments left unallocated, less refunds. Refunds and reversals need
+:attr:`Permission.PATIENT_REFUND` and small-balance write-offs :attr:`Permission.WRITE_OFF_APPROVE`
+(both a manager's): they send money or a balance out of the clinic's books, so the person who
+takes payments is not the one who gives them back.
 """
 
 from __future__ import annotations
@@ -447,7 +448,7 @@ class PatientPaymentService:
         received_on: date | None = None,
     ) -> RefundRecord:
         """Give back part or all of the account's credit (a manager's decision); never more."""
-        actor.require(Permission.WRITE_OFF_APPROVE)
+        actor.require(Permission.PATIENT_REFUND)
         value, amount_findings = parse_amount(amount)
         findings = [*amount_findings, *method_findings(method, reference)]
         if not (reason or "").strip():
@@ -576,7 +577,7 @@ class PatientPaymentService:
         Recorded as a refund of the payment's amount with the reason, and the payment's
         allocations are removed, so the credit balance and every line's split stay exact.
         """
-        actor.require(Permission.WRITE_OFF_APPROVE)
+        actor.require(Permission.PATIENT_REFUND)
         if not (reason or "").strip():
             raise ValidationFailed([error("REASON", "Say why the payment is reversed.", "reason")])
         with self._db.session() as session:

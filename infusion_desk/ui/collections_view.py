@@ -185,7 +185,7 @@ class CollectionsView(Page):
         self.recall_button = QPushButton("&Recall…", self)
         self.recall_button.setObjectName("recallButton")
         self.recall_button.clicked.connect(self.recall)
-        manager = actor.can(Permission.WRITE_OFF_APPROVE)
+        manager = actor.can(Permission.COLLECTIONS_HANDOFF)
         self.hand_off_button.setVisible(manager)
         self.recall_button.setVisible(manager)
 

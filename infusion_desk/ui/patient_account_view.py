@@ -289,9 +289,8 @@ class PatientAccountView(QWidget):
         self.cancel_plan_button.setObjectName("cancelPlanButton")
         self.cancel_plan_button.setToolTip("End the running plan: its balance is patient-due again")
         self.cancel_plan_button.clicked.connect(self.cancel_plan)
-        manager = actor.can(Permission.WRITE_OFF_APPROVE)
-        self.refund_button.setVisible(manager)
-        self.write_off_button.setVisible(manager)
+        self.refund_button.setVisible(actor.can(Permission.PATIENT_REFUND))
+        self.write_off_button.setVisible(actor.can(Permission.WRITE_OFF_APPROVE))
         self.payments.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
 
         buttons = QHBoxLayout()
