@@ -133,7 +133,7 @@ def make_actor(services: Services, role: Role, username: str | None = None) -> A
         return make_actor(services, role, username)
     creator = actor_for(first_admin) if first_admin is not None else None
     name = username or f"t_{role.value}"
-    services.auth.create_user(creator, name, f"Test {role.value}", role, f"pw-{role.value}")
+    services.auth.create_user(creator, name, f"Test {role.value}", role, f"pw-{role.value}", policy=False)
     return services.auth.sign_in(name, f"pw-{role.value}")
 
 
