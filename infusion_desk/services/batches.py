@@ -359,6 +359,9 @@ class BatchService:
                 batch.id,
                 detail={"file": name, "claims": len(claims), "interchange": icn},
             )
+            audit.record_patients(
+                session, actor, "export", "claim_batch", batch.id, [c.patient_id for c in claims]
+            )
             path = folder / name
             if path.exists():
                 raise ValidationFailed(
@@ -418,6 +421,8 @@ class BatchService:
             audit.record(
                 session, actor, "reexport_batch", "claim_batch", batch.id, detail={"path": str(path)}
             )
+            patients = session.scalars(sa.select(Claim.patient_id).where(Claim.batch_id == batch.id))
+            audit.record_patients(session, actor, "export", "claim_batch", batch.id, patients)
             return path
 
     def upload(

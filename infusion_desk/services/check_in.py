@@ -615,4 +615,6 @@ class CheckInService:
             payment = session.get(PatientPayment, payment_id)
             if payment is None:
                 raise NotFound(f"Payment {payment_id} no longer exists.")
+            audit.record(session, actor, "print_receipt", "patient_payment", payment.id,
+                         patient_id=payment.patient_id)
             return render_receipt(receipt_for(session, payment))

@@ -1360,6 +1360,7 @@ class ClaimService:
             )
             users = dict(session.execute(sa.select(User.id, User.display_name)).all())
             original = session.get(Claim, claim.original_claim_id) if claim.original_claim_id else None
+            audit.record(session, actor, "view", "claim", claim.id, patient_id=claim.patient_id)
             return ClaimDetail(
                 row=_row(claim, patient, payer.name, today, reasons.get(claim.id)),
                 diagnoses=tuple(d.icd10_code for d in claim.diagnoses),
@@ -1402,6 +1403,9 @@ class ClaimService:
         actor.require(Permission.CLAIM_EDIT)
         with self._db.session() as session:
             data = claim_data_for(session, claim_ids)
+            patients = session.scalars(sa.select(Claim.patient_id).where(Claim.id.in_(list(claim_ids))))
+            audit.record_patients(session, actor, "view", "claim_data", None, patients,
+                                  detail={"claims": list(claim_ids)})
             return [data[i] for i in claim_ids]
 
     def claim_id(self, actor: Actor, number: str) -> int:

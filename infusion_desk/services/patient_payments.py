@@ -294,7 +294,9 @@ class PatientPaymentService:
         """The patient's ledger: every billed line with its split and state, payments and totals."""
         actor.require(Permission.PATIENT_VIEW)
         with self._db.session() as session:
-            return _account(session, patient_id)
+            account = _account(session, patient_id)
+            audit.record(session, actor, "view", "patient_account", patient_id, patient_id=patient_id)
+            return account
 
     def small_balance_threshold(self, actor: Actor) -> Decimal:
         actor.require(Permission.PATIENT_VIEW)

@@ -90,7 +90,8 @@ def test_only_managers_and_administrators_see_the_trail(services: Services, trai
 
 def test_concurrent_workstations_append_one_unforked_chain(db_url: str, services: Services, manager: Actor) -> None:
     """Two connections appending at once: each append chains onto the other's, never the same tail."""
-    second = Database.open(db_url)
+    key = getattr(services.db, "key", None)  # an encrypted SQLite file opens with the same key
+    second = Database.open(db_url, key=key) if key is not None else Database.open(db_url)
     per_thread = 25
     start = threading.Barrier(2)
     failures: list[BaseException] = []
@@ -259,3 +260,90 @@ def test_an_export_to_an_unwritable_place_says_so_and_records_nothing(
     assert refused.value.findings[0].message.startswith(f"Cannot write {tmp_path / 'no such folder'}")
     assert trail.search(manager, action="export") == ()
 
+
+
+# --- views, prints and exports of patient information --------------------------------------
+
+
+def _events(db: Database, action: str, entity: str) -> list[tuple[str | None, int | None]]:
+    with db.session() as session:
+        return [tuple(row) for row in session.execute(
+            sa.select(AuditEvent.username, AuditEvent.patient_id)
+            .where(AuditEvent.action == action, AuditEvent.entity == entity)
+            .order_by(AuditEvent.id)
+        )]
+
+
+def test_opening_a_patient_names_the_user_and_the_patient(services: Services) -> None:
+    desk = make_actor(services, Role.FRONT_DESK, "t_desk")
+    wren = _patient(services.db, "DM0000031", "Talbot", "Wren")
+    services.patients.get(desk, wren)
+    assert _events(services.db, "view", "patient") == [("t_desk", wren)]
+
+
+def test_printing_and_reprinting_a_statement_names_the_user_and_the_patient(
+    services: Services, tmp_path: Path
+) -> None:
+    from decimal import Decimal
+
+    from infusion_desk.models import Claim, ClaimLine, InsurancePolicy, Payer
+    from infusion_desk.models.enums import (
+        ClaimStatus,
+        LineResponsibility,
+        PayerType,
+        PolicyRank,
+        SubscriberRelationship,
+    )
+    from infusion_desk.services.clinic import ClinicDetails
+    from infusion_desk.services.statements import StatementService
+
+    services.clinic.update_details(make_actor(services, Role.ADMIN), ClinicDetails(
+        name="Lakeview Infusion Suite", npi="1234567893", tin="123456789", taxonomy="261QM1300X",
+        address1="400 Example Avenue", city="Springfield", state="IL", zip_code="62701", phone="217-555-0142",
+    ))
+    biller = make_actor(services, Role.BILLER, "t_biller")
+    today = date(2026, 11, 20)
+    on = date(2026, 9, 1)
+    kestrel = _patient(services.db, "DM0000041", "Kestrel")
+    with services.db.session() as session:
+        payer = Payer(name="Fictional Health Plan", payer_id="FHP01", payer_type=PayerType.COMMERCIAL)
+        session.add(payer)
+        session.flush()
+        policy = InsurancePolicy(
+            patient_id=kestrel, payer_id=payer.id, rank=PolicyRank.PRIMARY, member_id="MDM41",
+            subscriber_relationship=SubscriberRelationship.SELF, effective_date=date(2025, 1, 1),
+        )
+        session.add(policy)
+        session.flush()
+        claim = Claim(
+            claim_number="C9000041", patient_id=kestrel, policy_id=policy.id, payer_id=payer.id,
+            status=ClaimStatus.PAID, service_date_from=on, service_date_to=on, billing_provider_npi="1234567893",
+            total_charge=Decimal("500.00"),
+        )
+        session.add(claim)
+        session.flush()
+        session.add(ClaimLine(
+            claim_id=claim.id, line_number=1, line_control_number="C9000041L01", service_date=on, code="96413",
+            modifiers=[], units=Decimal(1), charge=Decimal("500.00"), paid=Decimal("300.00"),
+            adjusted=Decimal("135.90"), patient_responsibility=Decimal("64.10"), patient_paid=Decimal(0),
+            responsibility=LineResponsibility.PATIENT_DUE,
+        ))
+    statements = StatementService(services.db)
+
+    [sent] = statements.run(biller, out_dir=tmp_path, today=today).sent
+    statements.reprint(biller, sent.statement_id)
+
+    assert _events(services.db, "statement_sent", "statement") == [("t_biller", kestrel)]
+    assert _events(services.db, "statement_reprint", "statement") == [("t_biller", kestrel)]
+    assert AuditService(services.db).verify(make_actor(services, Role.MANAGER, "t_manager")).intact
+
+
+def test_a_batch_export_names_the_user_and_every_patient_in_it(services: Services, tmp_path: Path) -> None:
+    from tests.services.billing_seed import exported_by_patient
+
+    by_patient, _ranks = exported_by_patient(services, tmp_path, patients=4)
+
+    exported = _events(services.db, "export", "claim_batch")
+    assert {user for user, _patient in exported} == {"biller"}
+    assert sorted(p for _user, p in exported) == sorted(by_patient)
+    assert AuditService(services.db).verify(services.auth.sign_in("manager", "demo")).intact
