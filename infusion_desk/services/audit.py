@@ -192,6 +192,13 @@ class AuditFilters:
     end: date | None = None
     action: str | None = None
 
+    def single_patient(self) -> int | None:
+        """The one patient these filters name by id (``patient_id``, or ``#12`` typed), if any."""
+        if self.patient_id is not None:
+            return self.patient_id
+        text = (self.patient or "").strip()
+        return int(text[1:]) if text.startswith("#") and text[1:].isdigit() else None
+
     def described(self) -> dict[str, str]:
         return {
             name: str(value)
@@ -395,7 +402,7 @@ class AuditService:
                         last = rows[-1][0]
                 record(
                     session, actor, "export", "audit_event", None,
-                    patient_id=filters.patient_id,
+                    patient_id=filters.single_patient(),
                     detail={"file": path.name, "rows": count, "filters": filters.described()},
                 )
             os.replace(partial, path)
