@@ -67,7 +67,7 @@ from types import MappingProxyType
 
 from infusion_desk.billing.catalog import read_resource_text
 from infusion_desk.billing.money import money
-from infusion_desk.billing.x12.syntax import Segment, TransactionSet, X12Error, parse, tokenize
+from infusion_desk.billing.x12.syntax import Segment, TransactionSet, X12Error, is_digits, parse, tokenize
 
 CLAIM_ACK_VERSION = "005010X214"
 NOT_IN_TABLE = "not in Infusion Desk's table"
@@ -599,7 +599,7 @@ def _lookup(table: Mapping[str, str], code: str, what: str) -> str:
 
 def _int(seg: Segment, position: int, what: str) -> int:
     value = seg.element(position).strip()
-    if not value.isdigit():
+    if not is_digits(value):
         raise X12Error(
             f"{seg.tag}{position:02d} ({what}) must be a number, not {value!r}.", seg.number, seg.tag
         )
@@ -663,7 +663,7 @@ def _name(seg: Segment) -> str:
 
 def _interchange_ack(seg: Segment) -> InterchangeAck:
     control = seg.element(1).strip()
-    if not control.isdigit():
+    if not is_digits(control):
         raise X12Error(
             f"TA101 (the interchange control number answered) must be digits, not {control!r}.",
             seg.number,
@@ -733,12 +733,12 @@ class _SegmentDraft:
 
 def _element_error(ik4: Segment, segment_id: str) -> ElementError:
     parts = [p.strip() for p in ik4.components(1)]
-    if not parts or not parts[0].isdigit():
+    if not parts or not is_digits(parts[0]):
         raise X12Error(
             f"IK401 (the element position) must be a number, not {ik4.element(1)!r}.", ik4.number, ik4.tag
         )
     name = f"{segment_id}{int(parts[0]):02d}"
-    if len(parts) > 1 and parts[1].isdigit():
+    if len(parts) > 1 and is_digits(parts[1]):
         name += f"-{int(parts[1])}"
     reference = ik4.element(2).strip() or None
     code = ik4.element(3).strip()
@@ -758,9 +758,9 @@ def _context(ctx: Segment) -> tuple[str | None, str | None]:
         trigger = ctx.element(2).strip()
         position = ctx.element(3).strip()
         where = ctx.components(5)
-        if where and where[0].strip().isdigit():
+        if where and is_digits(where[0].strip()):
             trigger += f"{int(where[0]):02d}"
-            if len(where) > 1 and where[1].strip().isdigit():
+            if len(where) > 1 and is_digits(where[1].strip()):
                 trigger += f"-{int(where[1])}"
         return None, f"required because of {trigger} at position {position}" if position else None
     if first == "CLM01" and len(name) > 1 and name[1].strip():

@@ -62,7 +62,7 @@ from infusion_desk.billing.claim_data import (
     Subscriber,
     total_charge,
 )
-from infusion_desk.billing.x12.syntax import Segment, TransactionSet, X12Error, transactions
+from infusion_desk.billing.x12.syntax import Segment, TransactionSet, X12Error, is_digits, transactions
 
 __all__ = ["read_837p"]
 
@@ -81,7 +81,7 @@ _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 def _day(value: str, segment: Segment) -> date:
     text = value.split("-")[0]
     try:
-        if len(text) != 8 or not text.isdigit():
+        if len(text) != 8 or not is_digits(text):
             raise ValueError(text)
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
@@ -463,7 +463,7 @@ class _Reader:
     def _lx(self, segment: Segment) -> None:
         if self.claim is None:
             raise X12Error("a service line (LX) comes before any claim (CLM).", segment.number, "LX")
-        if not segment.element(1).isdigit():
+        if not is_digits(segment.element(1)):
             raise X12Error(f"LX01 {segment.element(1)!r} is not a line number.", segment.number, "LX")
         self.loop = "2400"
         self.party = None
@@ -534,7 +534,7 @@ def _line(claim: _Claim, line: _Line) -> ClaimLineData:
         )
     code, modifiers, description = _procedure(sv1, 1)
     pointers = sv1.components(7)
-    if not all(p.isdigit() for p in pointers):
+    if not all(is_digits(p) for p in pointers):
         raise X12Error(f"SV107 {sv1.element(7)!r} is not a list of diagnosis pointers.", sv1.number, "SV1")
     ndc = None
     if line.ndc_code is not None:

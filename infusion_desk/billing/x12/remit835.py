@@ -375,8 +375,8 @@ def _claim(segment: Segment) -> _Claim:
 
 
 def _remarks(segment: Segment, positions: tuple[int, ...]) -> list[str]:
-    elements = segment.elements + _PAD
-    return [elements[p] for p in positions if elements[p]]
+    # MIA20-23 lie past any padding: a short MIA simply has no remark codes there.
+    return [segment.element(p) for p in positions if segment.element(p)]
 
 
 def _describe(sets: tuple[TransactionSet, ...]) -> str:

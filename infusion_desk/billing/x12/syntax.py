@@ -37,6 +37,8 @@ ISA_LENGTH = 106
 
 _ISA_SEPARATOR_POSITIONS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
 _LINE_BREAKS = "\r\n"
+_MAX_DIGITS = 18
+"""The most digits an X12 number has; far more than any count or control number needs."""
 
 
 class X12Error(ValueError):
@@ -217,9 +219,21 @@ def tokenize(text: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+def is_digits(value: str) -> bool:
+    """Whether ``value`` is an X12 unsigned whole number that ``int()`` can read.
+
+    ``str.isdigit`` alone also passes ``"²"`` and ``"①"``, which ``int()`` refuses, and a
+    number thousands of digits long, which ``int()`` refuses too.
+
+    >>> is_digits("0001"), is_digits("²"), is_digits(""), is_digits("9" * 19)
+    (True, False, False, False)
+    """
+    return value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS
+
+
 def _count(segment: Segment, position: int) -> int:
     value = segment.element(position)
-    if not value.isdigit():
+    if not is_digits(value):
         raise X12Error(
             f"{segment.tag}{position:02d} must be a count, not {value!r}.", segment.number, segment.tag
         )
@@ -229,7 +243,7 @@ def _count(segment: Segment, position: int) -> int:
 def _same_number(opening: str, closing: Segment, position: int, what: str) -> None:
     value = closing.element(position)
     if value.strip() != opening.strip() and not (
-        value.isdigit() and opening.strip().isdigit() and int(value) == int(opening)
+        is_digits(value) and is_digits(opening.strip()) and int(value) == int(opening)
     ):
         raise X12Error(
             f"{closing.tag}{position:02d} {value} does not match the {what} control number "
