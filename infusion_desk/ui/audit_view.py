@@ -5,7 +5,7 @@
 
 The filters narrow the list (newest first, at most :data:`~infusion_desk.services.audit.SEARCH_LIMIT`
 records): **User** (Alt+U), **Patient** (Alt+T: a name, an MRN, a date of birth, or ``#`` and the
-patient id), **From** / **To** (Alt+F / Alt+O, days in the clinic's time zone) and **Action**
+patient id), **From** / **To** (Alt+M / Alt+O, days in the clinic's time zone) and **Action**
 (Alt+N); **Search** (Alt+S, or Enter in the patient field) applies them. **Verify chain**
 (Alt+V) checks every record's hash and says the trail is intact or names the first record
 altered or removed. **Export…** (Alt+E) writes the records the filters select, oldest first,
@@ -124,7 +124,7 @@ class AuditView(Page):
         self.patient.setPlaceholderText("Name, MRN, date of birth or #id")
         self.patient.setClearButtonEnabled(True)
         self.patient.returnPressed.connect(self.refresh)
-        self.has_start = QCheckBox("&From:", self)
+        self.has_start = QCheckBox("Fro&m:", self)
         self.has_start.setObjectName("auditHasStart")
         self.start = _date_edit(self, "auditStart", today.replace(day=1))
         self.has_start.toggled.connect(self.start.setEnabled)

@@ -66,7 +66,7 @@ def test_a_manager_filters_by_patient_and_user_from_the_keyboard(
 
 def test_the_dates_must_be_in_order(qtbot: QtBot, ui_services: Services, patients: Patients) -> None:
     view = _view(qtbot, ui_services, _opened(ui_services, patients))
-    qtbot.keyClick(view, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(view, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
     qtbot.keyClick(view, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: view.has_start.isChecked() and view.has_end.isChecked(), timeout=5_000)
     assert view.start.isEnabled() and view.end.isEnabled()
