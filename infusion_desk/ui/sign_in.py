@@ -1,6 +1,8 @@
 """The sign-in dialog: the clinic's name, a demo banner when the data is fictional, the fields.
 
-Enter signs in; on success ``dialog.actor`` is the signed-in user.
+Enter signs in; on success ``dialog.actor`` is the signed-in user. A user whose password an
+administrator reset chooses a new one first (:class:`ChangePasswordDialog`); cancelling it
+leaves them at the sign-in form.
 
 The password check (argon2, deliberately slow) runs on the background worker.
 """
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from infusion_desk.services.errors import ServiceError
+from infusion_desk.ui.change_password_dialog import ChangePasswordDialog
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
@@ -30,6 +33,7 @@ from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
+    from infusion_desk.services.auth import SignIn
     from infusion_desk.services.clinic import ClinicDetails
 
 DEMO_BANNER = "Demo clinic — fictional data"
@@ -64,6 +68,7 @@ class SignInDialog(QDialog):
         self._services = services
         self._runner = TaskRunner(self)
         self.actor: Actor | None = None
+        self.change_password: ChangePasswordDialog | None = None
 
         self.clinic = QLabel("Infusion Desk", self)
         self.clinic.setObjectName("signInClinic")
@@ -170,12 +175,40 @@ class SignInDialog(QDialog):
         self.error.hide()
         self.setCursor(Qt.CursorShape.BusyCursor)
         auth = self._services.auth
-        self._runner.run(lambda: auth.sign_in(username, password), self._signed_in, self._failed)
+        self._runner.run(
+            lambda: auth.authenticate(username, password),
+            lambda result: self._signed_in(result, password),
+            self._failed,
+        )
 
-    def _signed_in(self, actor: Actor) -> None:
+    def _signed_in(self, result: SignIn, password: str) -> None:
         self.unsetCursor()
+        if not result.must_change_password:
+            self.actor = result.actor
+            self.accept()
+            return
+        assert self._services is not None
+        # Kept (hidden) with the form once closed: deleting it from its own signals crashed
+        # PySide6 in the offscreen tests, and a forced change happens once per reset.
+        dialog = ChangePasswordDialog(
+            self._services, result.actor, self, current_password=password, forced=True
+        )
+        dialog.accepted.connect(lambda: self._password_changed(result.actor))
+        dialog.rejected.connect(self._change_cancelled)
+        self.change_password = dialog
+        dialog.open()
+
+    def _password_changed(self, actor: Actor) -> None:
+        self.change_password = None
         self.actor = actor
         self.accept()
+
+    def _change_cancelled(self) -> None:
+        self.change_password = None
+        self.sign_in_button.setEnabled(True)
+        self.password.clear()
+        self._show_error("Choose a new password to sign in: an administrator reset yours.")
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _failed(self, exc: Exception) -> None:
         self.unsetCursor()
