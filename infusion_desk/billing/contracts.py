@@ -268,6 +268,14 @@ def parse_date(text: str) -> date:
 # --- one entry -----------------------------------------------------------------------------------
 
 
+_LARGEST_EXPONENT = 10
+"""A number read from a file or typed is below 10**11: far above any rate or price (a gene
+therapy's payment limit is a few million dollars), and small enough to store at four decimal
+places in a 64-bit column. ``1E+999999999`` is refused here, not by an overflow later."""
+_SMALLEST_EXPONENT = -12
+"""A non-zero number is at least 10**-12 (more places than any amount keeps)."""
+
+
 def _number(text: str) -> Decimal:
     cleaned = text.strip().replace("$", "").replace(",", "").removesuffix("%").strip()
     try:
@@ -275,6 +283,8 @@ def _number(text: str) -> Decimal:
     except InvalidOperation as exc:
         raise ValueError(text) from exc
     if not value.is_finite():
+        raise ValueError(text)
+    if value and not _SMALLEST_EXPONENT <= value.adjusted() <= _LARGEST_EXPONENT:
         raise ValueError(text)
     return value
 
@@ -414,8 +424,11 @@ def parse_fee_schedule(text: str) -> FeeScheduleFile:
     >>> bad.entries, bad.findings[0].message[:27]
     ((), "Row 2: code: 'J17' is not a")
     """
-    reader = csv.reader(io.StringIO(text))
-    rows = [(reader.line_num, row) for row in reader]
+    reader = csv.reader(io.StringIO(text, newline=None))  # a lone \r ends a row too
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        return FeeScheduleFile((), (_not_csv(reader.line_num, exc),))
     rows = [(number, row) for number, row in rows if any(cell.strip() for cell in row)]
     if not rows:
         return FeeScheduleFile((), (error("FEE_FILE", "The file is empty: the first row must name the "
@@ -488,6 +501,22 @@ def parse_fee_schedule(text: str) -> FeeScheduleFile:
 # --- the CMS ASP pricing file -------------------------------------------------------------------
 
 
+def _not_csv(line: int, exc: csv.Error) -> Finding:
+    """One finding for a file that breaks the CSV format.
+
+    Most often a quote that is never closed makes one cell longer than the csv module reads.
+    """
+    reason = str(exc)
+    if "field larger" in reason:
+        reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+    return error(
+        "CSV",
+        f"Row {line or 1}: the file cannot be read as CSV ({reason}); check for a quote (\") that is never "
+        "closed, and save the spreadsheet again as CSV.",
+        "file",
+    )
+
+
 def _cell(row: Sequence[str], columns: Mapping[str, int], name: str) -> str:
     at = columns.get(name)
     return row[at].strip() if at is not None and at < len(row) else ""
@@ -511,15 +540,18 @@ def parse_asp_file(text: str) -> AspFile:
     >>> asp.prices[0].payment_limit, asp.skipped
     (Decimal('36.632'), 1)
     """
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=None))  # a lone \r ends a row too
     columns: dict[str, int] | None = None
     header_line = 0
     findings: list[Finding] = []
     prices: list[AspPriceRow] = []
     seen: dict[str, int] = {}
     skipped = 0
-    for row in reader:
-        number = reader.line_num
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        return AspFile((), (_not_csv(reader.line_num, exc),))
+    for number, row in rows:
         if columns is None:
             names = _header(row)
             if "hcpcs code" in names and "payment limit" in names:
