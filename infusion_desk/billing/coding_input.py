@@ -240,6 +240,15 @@ def _string(value: Any, where: str) -> str:
     return str(value).strip()
 
 
+def _list(value: Any, where: str) -> list[Any] | tuple[Any, ...]:
+    """An optional list (``null`` or absent is an empty one)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise CodingInputError(where, "must be a list")
+    return value
+
+
 def _administration(data: Mapping[str, Any], day: date, where: str) -> AdministrationInput:
     admin_id = _string(_require(data, "id", where + "."), f"{where}.id")
     method = _require(data, "method", where + ".")
@@ -259,7 +268,7 @@ def _administration(data: Mapping[str, Any], day: date, where: str) -> Administr
     start = _time(_require(data, "start", where + "."), day, f"{where}.start")
     stop = _time(data["stop"], day, f"{where}.stop") if data.get("stop") is not None else None
     interruptions = []
-    for index, item in enumerate(data.get("interruptions") or ()):
+    for index, item in enumerate(_list(data.get("interruptions"), f"{where}.interruptions")):
         path = f"{where}.interruptions[{index}]"
         item = _mapping(item, path)
         interruptions.append(
@@ -269,7 +278,7 @@ def _administration(data: Mapping[str, Any], day: date, where: str) -> Administr
             )
         )
     bags = []
-    for index, item in enumerate(data.get("bags") or ()):
+    for index, item in enumerate(_list(data.get("bags"), f"{where}.bags")):
         path = f"{where}.bags[{index}]"
         item = _mapping(item, path)
         bags.append(
@@ -337,7 +346,13 @@ def parse_visit(payload: Any) -> VisitInput:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise CodingInputError("administrations", f"ids must be unique; repeated: {duplicates}")
-    aware = {a.start.tzinfo is not None for a in administrations}
+    moments = [
+        moment
+        for a in administrations
+        for moment in (a.start, a.stop, *(t for pause in a.interruptions for t in (pause.start, pause.stop)))
+        if moment is not None
+    ]
+    aware = {moment.tzinfo is not None for moment in moments}
     if len(aware) > 1:
         raise CodingInputError(
             "administrations", "mix of times with and without a UTC offset; use one form"
@@ -355,8 +370,9 @@ def parse_visit(payload: Any) -> VisitInput:
             ),
             significant_separately_identifiable=bool(em.get("significant_separately_identifiable", False)),
         )
+    name = payer.get("name")
     return VisitInput(
-        payer=PayerInput(payer_type, payer.get("name")),
+        payer=PayerInput(payer_type, None if name is None else _string(name, "payer.name")),
         date_of_service=day,
         administrations=administrations,
         diagnoses=tuple(diagnoses),
