@@ -87,6 +87,9 @@ _NUMERIC = "0123456789.-"
 _DIGITS = 18
 """An X12 number (R) has at most 18 digits (besides a sign and a decimal point); this also keeps
 ``quantize`` within the decimal context."""
+_LARGEST = Decimal("1E11")
+"""No payment, charge or unit count reaches 100 billion; the ledger stores cents in 64 bits, so a
+larger number (X12 allows 18 digits) is refused here rather than by the database on posting."""
 _PAD = ("",) * 20
 _CAS_ELEMENTS = 19
 """CAS01 and six reason / amount / quantity triplets."""
@@ -118,9 +121,13 @@ def _number(value: str, segment: Segment, what: str, *about: object) -> Decimal:
     # Decimal() alone would take "1E3", "NaN", " 5" and "1_000", none of which is an X12 number.
     if value and not value.strip(_NUMERIC) and _short(value):
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             pass
+        else:
+            if abs(number) < _LARGEST:
+                return number
+            raise _fail(segment, f"{what.format(*about)} {value!r} is too large: 100 billion or more.")
     raise _bad(value, segment, "a number", what, about)
 
 
@@ -131,6 +138,9 @@ def _amount(value: str, segment: Segment, what: str, *about: object) -> Decimal:
         except InvalidOperation:
             pass
         else:
+            if abs(number) >= _LARGEST:
+                described = what.format(*about)
+                raise _fail(segment, f"{described} {value!r} is too large: no amount reaches 100 billion.")
             if value[0] == "-" and not number:
                 return ZERO
             dot = value.find(".")

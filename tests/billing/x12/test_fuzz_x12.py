@@ -434,3 +434,22 @@ def test_a_superscript_trigger_position_in_a_ctx_is_left_out() -> None:
 )
 def test_an_837_line_number_pointer_or_date_in_superscript_is_refused(old: str, new: str, message: str) -> None:
     assert message in str(refused(read837.read_837p, CLAIM_TEXT.replace(old, new, 1)))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("BPR*I*155*", "BPR*I*100000000000*", "segment 4 (BPR): BPR02 (the total amount of the payment) "
+         "'100000000000' is too large: no amount reaches 100 billion."),
+        ("SVC*HC:96365*250*160**1", "SVC*HC:96365*250*160**" + "9" * 18,
+         "segment 17 (SVC): SVC05 (the units of 96365 paid) '999999999999999999' is too large: 100 billion or more."),
+    ],
+)
+def test_an_835_number_past_what_the_ledger_stores_is_refused(old: str, new: str, message: str) -> None:
+    # balanced, such a file reached the database and failed there with OverflowError
+    assert str(refused(remit835.read_835, REMIT_TEXT.replace(old, new))) == message
+
+
+def test_an_835_amount_just_under_100_billion_is_read() -> None:
+    (remittance,) = remit835.read_835(REMIT_TEXT.replace("BPR*I*155*", "BPR*I*99999999999.99*"))
+    assert remittance.total_paid == Decimal("99999999999.99")
