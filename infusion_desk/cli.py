@@ -22,6 +22,7 @@ as the GUI.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import json
 import os
@@ -33,7 +34,15 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
-from infusion_desk import __version__, cli_appeals, cli_claims, cli_contracts, cli_reports, cli_statements
+from infusion_desk import (
+    __version__,
+    cli_appeals,
+    cli_audit,
+    cli_claims,
+    cli_contracts,
+    cli_reports,
+    cli_statements,
+)
 from infusion_desk.config import DATABASE_URL_ENV
 from infusion_desk.services.errors import AuthenticationFailed, ServiceError, ValidationFailed
 
@@ -96,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="bring the database schema up to date (backs up SQLite first)")
     db_commands.add_parser("status", help="show the schema revision of the database and of this app")
+    recovery = db_commands.add_parser(
+        "recovery-code",
+        help="print the database's recovery code, to keep somewhere safe (administrators; signs in)",
+    )
+    recovery.add_argument("--user", help=f"user name (or set {USER_ENV})")
 
     code = commands.add_parser(
         "code",
@@ -131,14 +145,31 @@ def build_parser() -> argparse.ArgumentParser:
     cli_contracts.add_parsers(commands)
     cli_statements.add_parsers(commands)
     cli_reports.add_parsers(commands)
+    cli_audit.add_parsers(commands)
     return parser
 
 
+def _unlock(url: str) -> Database:
+    """The database at ``url`` opened with its key (keyring, INFUSION_DESK_PASSPHRASE or recovery code)."""
+    from infusion_desk.services import vault
+
+    try:
+        opened = vault.open_database(url)
+    except (vault.KeyNeeded, vault.WrongKey, vault.EncryptionFailed) as exc:
+        raise CliError(str(exc)) from exc
+    if opened.encrypted_now:
+        print(
+            f"Encrypted the database {opened.db.display_name}; an encrypted backup was kept at "
+            f"{opened.backup}.",
+            file=sys.stderr,
+        )
+    return opened.db
+
+
 def _open(url: str, *, migrate: bool = True) -> Database:
-    from infusion_desk.models.db import Database
     from infusion_desk.models.migrate import DatabaseTooNewError, upgrade
 
-    db = Database.open(url)
+    db = _unlock(url)
     if migrate:
         try:
             result = upgrade(db)
@@ -196,7 +227,6 @@ def cmd_demo(args: argparse.Namespace, url: str) -> int:
 
 
 def cmd_db(args: argparse.Namespace, url: str) -> int:
-    from infusion_desk.models.db import Database
     from infusion_desk.models.migrate import DatabaseTooNewError, current_revision, head_revision, upgrade
 
     if args.db_command == "status":
@@ -208,8 +238,25 @@ def cmd_db(args: argparse.Namespace, url: str) -> int:
         head = head_revision()
         state = "up to date" if current == head else ("empty" if current is None else "needs upgrade")
         print(f"database: {db.display_name}\nschema: {current or '-'}\napp schema: {head}\nstate: {state}")
+        if db.is_sqlite:
+            print(f"encryption: {'SQLCipher (AES-256)' if db.encrypted else 'none'}")
         return EXIT_OK
-    db = Database.open(url)
+    if args.db_command == "recovery-code":
+        from infusion_desk.services.vault import recovery_code
+
+        db = _open(url)
+        try:
+            code = recovery_code(db, _sign_in(db, args.user))
+        finally:
+            db.dispose()
+        print(code)
+        print(
+            "Keep this code on paper in a safe place. With it (INFUSION_DESK_RECOVERY_CODE) the database "
+            "and its backups open on any computer; anyone holding it can read them.",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    db = _unlock(url)
     try:
         result = upgrade(db)
     except DatabaseTooNewError as exc:
@@ -368,12 +415,12 @@ def cmd_code(args: argparse.Namespace, url: str | None) -> int:
     return EXIT_OK
 
 
-def open_for_gui(url: str) -> Services:
+def open_for_gui(url: str, passphrase: str | None = None) -> Services:
     """Open (and on first start fill) the database; runs on the GUI's worker thread."""
     from infusion_desk.services.app import Services
     from infusion_desk.services.demo import generate_demo
 
-    services, _ = Services.open(url)
+    services, _ = Services.open(url, passphrase=passphrase)
     if services.clinic.details() is None:
         # First start on this workstation: a demo clinic, until the setup wizard exists.
         generate_demo(services.db, patients=FIRST_RUN_PATIENTS, months=FIRST_RUN_MONTHS)
@@ -384,7 +431,7 @@ def cmd_gui(url: str) -> int:
     """The window appears at once; the database opens behind it (see ui.app_window)."""
     from infusion_desk.ui.app import run_gui
 
-    return run_gui(lambda: open_for_gui(url))
+    return run_gui(functools.partial(open_for_gui, url))
 
 
 def _signed_in(handler: cli_claims.Handler) -> Callable[[argparse.Namespace, str], int]:
@@ -409,6 +456,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     **{name: _signed_in(handler) for name, handler in cli_contracts.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_statements.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_reports.HANDLERS.items()},
+    **{name: _signed_in(handler) for name, handler in cli_audit.HANDLERS.items()},
 }
 
 

@@ -20,6 +20,10 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# a command run in a child process never reaches the developer's own keyring: it has none
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("INFUSION_DESK_PASSPHRASE", None)
+os.environ.pop("INFUSION_DESK_RECOVERY_CODE", None)
 
 from infusion_desk.models import Patient  # noqa: E402
 from infusion_desk.models.db import Database  # noqa: E402
@@ -54,6 +58,20 @@ def _cheap_password_hashing() -> Iterator[None]:
     auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     auth._hasher = auth.PASSWORD_HASHER
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_keyring() -> Iterator[None]:
+    """Database keys go to an in-memory keyring for the whole run, and passphrases derive cheaply.
+
+    The shipped Argon2 costs of a passphrase are checked in tests/services/test_vault.py.
+    """
+    from infusion_desk.models import encryption
+    from tests.memory_keyring import MemoryKeyring, installed
+
+    encryption.KDF = encryption.KdfParameters(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    yield from installed(MemoryKeyring())
+    encryption.KDF = encryption.KdfParameters()
 
 
 @pytest.fixture(scope="session")

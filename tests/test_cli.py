@@ -91,8 +91,24 @@ def test_db_status_and_upgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_environment_variable_selects_the_database(tmp_path: Path) -> None:
     import os
 
-    url = f"sqlite:///{tmp_path / 'env.sqlite3'}"
-    env = {**os.environ, "INFUSION_DESK_DATABASE_URL": url}
+    path = tmp_path / "env.sqlite3"
+    env = {**os.environ, "INFUSION_DESK_DATABASE_URL": f"sqlite:///{path}"}
+
+    # a computer with no keyring (the child process has none): a passphrase is needed first
+    refused = run("db", "upgrade", env=env)
+    assert refused.returncode == 1
+    assert "INFUSION_DESK_PASSPHRASE" in refused.stderr
+    assert not path.exists()
+
+    env["INFUSION_DESK_PASSPHRASE"] = "correct horse battery"
     result = run("db", "upgrade", env=env)
     assert result.returncode == 0, result.stderr
-    assert str(tmp_path / "env.sqlite3") in result.stdout
+    assert str(path) in result.stdout
+    assert not path.read_bytes().startswith(b"SQLite format 3")  # encrypted at rest
+
+    before = path.read_bytes()
+    wrong = run("db", "status", env={**env, "INFUSION_DESK_PASSPHRASE": "incorrect horse battery"})
+    assert wrong.returncode == 1
+    assert "That passphrase does not open env.sqlite3" in wrong.stderr
+    assert path.read_bytes() == before
+    assert "state: up to date" in run("db", "status", env=env).stdout

@@ -9,7 +9,7 @@ from alembic import context
 
 from infusion_desk.models import Base
 from infusion_desk.models.base import ScaledDecimal, UTCDateTime
-from infusion_desk.models.db import DATABASE_URL_ENV, create_engine
+from infusion_desk.models.db import DATABASE_URL_ENV
 
 config = context.config
 target_metadata = Base.metadata
@@ -43,6 +43,9 @@ else:
     url = config.get_main_option("sqlalchemy.url") or os.environ.get(DATABASE_URL_ENV)
     if not url:
         raise SystemExit("Set sqlalchemy.url or INFUSION_DESK_DATABASE_URL to run migrations.")
-    engine = create_engine(url)
+    # the same way in as the app's: an encrypted file needs its key
+    from infusion_desk.services.vault import open_database
+
+    engine = open_database(url).db.engine
     with engine.begin() as conn:
         _run(conn)

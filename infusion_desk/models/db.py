@@ -6,6 +6,11 @@
 
 No engine exists until :meth:`Database.open` is called. SQLite files get WAL,
 foreign keys and a busy timeout; ``postgresql://`` URLs use psycopg 3.
+
+Given a :class:`~infusion_desk.models.encryption.DatabaseKey`, a SQLite file is opened through
+SQLCipher and every connection is keyed before anything else runs. The application opens its
+database through :func:`infusion_desk.services.vault.open_database`, which finds the key;
+opening without one is for plain files (tests of the encryption itself, benchmarks' baselines).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from infusion_desk.config import DATABASE_URL_ENV
+from infusion_desk.models.encryption import DatabaseKey, apply_key, dbapi
 from infusion_desk.models.errors import DatabaseUnavailable
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -57,8 +64,10 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def _sqlite_configurer(busy_timeout_ms: int) -> Any:
+def _sqlite_configurer(busy_timeout_ms: int, key: DatabaseKey | None = None) -> Any:
     def configure(dbapi_connection: Any, record: Any) -> None:
+        if key is not None:
+            apply_key(dbapi_connection, key)
         _configure_sqlite(dbapi_connection, record, busy_timeout_ms)
 
     return configure
@@ -72,6 +81,10 @@ def _configure_sqlite(
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MiB of pages kept per connection (allocated only as pages are read): an encrypted page
+    # is decrypted and its HMAC checked each time it is read from the file, so keeping the
+    # patient search's index pages in memory is what holds its cost near a plain file's
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
@@ -101,16 +114,20 @@ def json_loads(text: str) -> Any:
     return json.loads(text)
 
 
-def create_engine(url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+def create_engine(
+    url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, key: DatabaseKey | None = None
+) -> Engine:
+    """An engine for ``url``; with ``key``, a SQLite file is opened through SQLCipher with that key."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+        extra: dict[str, Any] = {"module": dbapi()} if key is not None else {}
         engine = sa.create_engine(
-            parsed, connect_args={"timeout": busy_timeout_ms / 1000}, json_deserializer=json_loads
+            parsed, connect_args={"timeout": busy_timeout_ms / 1000}, json_deserializer=json_loads, **extra
         )
-        event.listen(engine, "connect", _sqlite_configurer(busy_timeout_ms))
+        event.listen(engine, "connect", _sqlite_configurer(busy_timeout_ms, key))
         return engine
     return sa.create_engine(parsed, pool_pre_ping=True, json_deserializer=json_loads)
 
@@ -122,12 +139,19 @@ class Database:
     url: URL
     engine: Engine
     session_factory: sessionmaker[Session]
+    key: DatabaseKey | None = None
 
     @classmethod
-    def open(cls, url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Database:
-        engine = create_engine(url, busy_timeout_ms=busy_timeout_ms)
+    def open(
+        cls, url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, key: DatabaseKey | None = None
+    ) -> Database:
+        engine = create_engine(url, busy_timeout_ms=busy_timeout_ms, key=key)
         factory = sessionmaker(engine, expire_on_commit=False)
-        return cls(url=engine.url, engine=engine, session_factory=factory)
+        return cls(url=engine.url, engine=engine, session_factory=factory, key=key)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
 
     @property
     def is_sqlite(self) -> bool:

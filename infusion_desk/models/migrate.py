@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from infusion_desk.migrations import HEAD
+from infusion_desk.models import encryption
 from infusion_desk.models.db import Database, sqlite_path
+from infusion_desk.models.encryption import DatabaseKey
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,13 +77,16 @@ def _known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
-def backup_sqlite(path: Path, label: str) -> Path:
-    """Copy a live SQLite database with the backup API (consistent even in WAL mode)."""
+def backup_sqlite(path: Path, label: str, key: DatabaseKey | None = None) -> Path:
+    """Copy a live SQLite database with the backup API (consistent even in WAL mode).
+
+    The copy of an encrypted file is encrypted with the same key (and salt).
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix or '.sqlite3'}")
-    source = sqlite3.connect(path)
+    source = sqlite3.connect(path) if key is None else encryption.connect(path, key)
     try:
-        destination = sqlite3.connect(target)
+        destination = sqlite3.connect(target) if key is None else encryption.connect(target, key)
         try:
             source.backup(destination)
         finally:
@@ -108,7 +113,7 @@ def upgrade(db: Database) -> UpgradeResult:
     backup = None
     path = sqlite_path(db.url)
     if current is not None and path is not None and path.exists():
-        backup = backup_sqlite(path, f"before-{head[:8]}")
+        backup = backup_sqlite(path, f"before-{head[:8]}", db.key)
     config = alembic_config()
     sqlite = db.engine.dialect.name == "sqlite"
     with db.engine.connect() as connection:

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"
     DEMO_CREATE = "demo.create"
     AUDIT_VIEW = "audit.view"
+    DATABASE_KEY = "database.key"
 
 
 _FRONT_DESK = {

@@ -9,6 +9,7 @@ from infusion_desk.models.migrate import UpgradeResult, upgrade
 from infusion_desk.services.auth import AuthService
 from infusion_desk.services.clinic import ClinicService
 from infusion_desk.services.patients import PatientService
+from infusion_desk.services.vault import Opened, open_database
 from infusion_desk.services.visits import VisitService
 
 
@@ -19,6 +20,7 @@ class Services:
     clinic: ClinicService
     patients: PatientService
     visits: VisitService
+    opened: Opened | None = None
 
     @classmethod
     def for_database(cls, db: Database) -> Services:
@@ -28,11 +30,23 @@ class Services:
         )
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> tuple[Services, UpgradeResult | None]:
-        """Open the database at ``url``, bring its schema up to date, and return the services."""
-        db = Database.open(url)
-        result = upgrade(db) if migrate else None
-        return cls.for_database(db), result
+    def open(
+        cls, url: str, *, migrate: bool = True, passphrase: str | None = None
+    ) -> tuple[Services, UpgradeResult | None]:
+        """Open the database at ``url`` with its key, bring its schema up to date, and return the services.
+
+        Raises :class:`~infusion_desk.services.vault.KeyNeeded` or
+        :class:`~infusion_desk.services.vault.WrongKey` when the key cannot be found or is wrong.
+        """
+        opened = open_database(url, passphrase=passphrase)
+        try:
+            result = upgrade(opened.db) if migrate else None
+        except BaseException:
+            opened.db.dispose()
+            raise
+        services = cls.for_database(opened.db)
+        services.opened = opened
+        return services, result
 
     def close(self) -> None:
         self.db.dispose()

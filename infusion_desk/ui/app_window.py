@@ -11,6 +11,7 @@ window. This module imports nothing heavy at load time, on purpose.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +20,13 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from infusion_desk.ui.errors import describe
+from infusion_desk.ui.passphrase_dialog import PassphraseDialog
 from infusion_desk.ui.sign_in import SignInDialog
 from infusion_desk.ui.tasks import TaskRunner, wait_for_idle
 
 if TYPE_CHECKING:
     from infusion_desk.services.app import Services
+    from infusion_desk.ui.idle_lock import IdleLock
     from infusion_desk.ui.main_window import MainWindow
 
 APP_NAME = "Infusion Desk"
@@ -34,7 +37,10 @@ class AppWindow(QMainWindow):
     signedIn = Signal()  # the workspaces are on screen
 
     def __init__(
-        self, open_services: Callable[[], Services], parent: QWidget | None = None, **main_window_options: Any
+        self,
+        open_services: Callable[..., Services],
+        parent: QWidget | None = None,
+        **main_window_options: Any,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("appWindow")
@@ -42,6 +48,10 @@ class AppWindow(QMainWindow):
         self.services: Services | None = None
         self.main: MainWindow | None = None
         self._options = main_window_options
+        self._open = open_services
+        self._takes_passphrase = "passphrase" in inspect.signature(open_services).parameters
+        self.passphrase_dialog: PassphraseDialog | None = None
+        self.idle_lock: IdleLock | None = None
         self._runner = TaskRunner(self)
         self.stack = QStackedWidget(self)
         self.setCentralWidget(self.stack)
@@ -59,6 +69,38 @@ class AppWindow(QMainWindow):
         self.ready.emit()
 
     def _open_failed(self, exc: Exception) -> None:
+        from infusion_desk.services.vault import KeyNeeded, WrongKey
+
+        if self._takes_passphrase and isinstance(exc, KeyNeeded | WrongKey):
+            self._ask_passphrase(exc)
+            return
+        self._show_failure(exc)
+
+    def _ask_passphrase(self, exc: Exception) -> None:
+        """The key is not on this computer: ask for the passphrase, then open again with it."""
+        from infusion_desk.services.vault import WrongKey
+
+        first_run = getattr(exc, "first_run", False)
+        tried = self.passphrase_dialog is not None
+        if first_run and not tried:
+            message, error = str(exc), None
+        elif first_run:
+            message, error = "Choose a passphrase for the clinic database.", str(exc)
+        else:
+            message = "The clinic database is encrypted. Type its passphrase to open it."
+            error = str(exc) if tried or isinstance(exc, WrongKey) else None
+        dialog = PassphraseDialog(first_run=first_run, message=message, error=error, parent=self)
+        self.passphrase_dialog = dialog
+
+        def retry() -> None:
+            passphrase = dialog.passphrase()
+            self._runner.run(lambda: self._open(passphrase=passphrase), self._opened, self._open_failed)
+
+        dialog.accepted.connect(retry)
+        dialog.rejected.connect(lambda: self._show_failure(exc))
+        dialog.open()
+
+    def _show_failure(self, exc: Exception) -> None:
         self.sign_in.clinic.setText("Infusion Desk cannot open the clinic database")
         self.sign_in.error.setText(describe(exc) if not isinstance(exc, RuntimeError) else str(exc))
         self.sign_in.error.show()
@@ -78,8 +120,28 @@ class AppWindow(QMainWindow):
         self.stack.setCurrentWidget(main)
         self.main = main
         self.resize(self.size().expandedTo(main.sizeHint()))
+        self._start_idle_lock(main)
         self.signedIn.emit()
 
+    def _start_idle_lock(self, main: MainWindow) -> None:
+        """Lock the window after the clinic's idle minutes; Ctrl+L locks it at once."""
+        from infusion_desk.ui.idle_lock import IdleLock
+
+        assert self.services is not None and self.sign_in.actor is not None
+        actor, auth = self.sign_in.actor, self.services.auth
+        self.idle_lock = IdleLock(
+            self, lambda password: auth.confirm_password(actor, password),
+            who=f"{actor.display_name} ({actor.username})",
+        )
+        main.lock_action.triggered.connect(self.idle_lock.lock)
+        main.lock_action.setEnabled(True)
+        main.lock_action.setVisible(True)
+        self._runner.run(
+            lambda: auth.idle_lock_minutes(actor), self.idle_lock.set_timeout_minutes, lambda _exc: None
+        )
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.idle_lock is not None:
+            self.idle_lock.stop()
         wait_for_idle(3000)
         super().closeEvent(event)

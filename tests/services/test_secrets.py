@@ -9,15 +9,15 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.errors
 import pytest
 import sqlalchemy as sa
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from infusion_desk.models import AuditEvent
+from infusion_desk.models.db import Database
 from infusion_desk.models.enums import Role
+from infusion_desk.models.migrate import upgrade
 from infusion_desk.services.app import Services
 from infusion_desk.services.clearinghouse import ClearinghouseService, ClearinghouseSettings
 from infusion_desk.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -31,50 +31,14 @@ from infusion_desk.services.secrets import (
     store_sftp_secret,
 )
 from tests.conftest import make_actor
+from tests.memory_keyring import LockedKeyring, MemoryKeyring, installed
 
 SECRET = "Fictional-SFTP-Secret-8c41e2"
 PROFILE = "Test Clearinghouse"
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that keeps its entries in a dict, for the length of one test."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.entries[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError("No such password") from None
-
-
-class LockedKeyring(MemoryKeyring):
-    """As when the user dismissed the prompt to unlock their login keyring."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise keyring.errors.KeyringLocked("The collection is locked")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise keyring.errors.KeyringLocked("The collection is locked")
-
-
 def _install(backend: KeyringBackend) -> Iterator[KeyringBackend]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+    yield from installed(backend)
 
 
 @pytest.fixture
@@ -190,13 +154,15 @@ def test_when_the_keyring_refuses_nothing_is_audited(services: Services, no_keyr
     assert _audit(services) == before
 
 
-def test_the_secret_is_nowhere_in_the_database_file(sqlite_services: Services, sqlite_url: str,
-                                                    memory_keyring: MemoryKeyring) -> None:
-    _profile(sqlite_services)
-    SecretService(sqlite_services.db).set_sftp_secret(make_actor(sqlite_services, Role.BILLER), PROFILE, SECRET)
-    sqlite_services.close()  # flush everything (write-ahead log included) to the files
+def test_the_secret_is_nowhere_in_the_database_file(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    # a plain (unencrypted) file, so a byte search can see what was written
+    database = tmp_path / "plain.sqlite3"
+    services = Services.for_database(Database.open(f"sqlite:///{database}"))
+    upgrade(services.db)
+    _profile(services)
+    SecretService(services.db).set_sftp_secret(make_actor(services, Role.BILLER), PROFILE, SECRET)
+    services.close()  # flush everything (write-ahead log included) to the files
 
-    database = Path(sqlite_url.removeprefix("sqlite:///"))
     stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert b"clearinghouse.sftp_secret_changed" in stored  # the search does find what was written...
     assert SECRET.encode() not in stored  # ...and the secret was not
