@@ -27,6 +27,7 @@ from infusion_desk.services.check_in import Fix
 from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
 from infusion_desk.ui.chairs_dialog import ChairsDialog
+from infusion_desk.ui.change_password_dialog import ChangePasswordDialog
 from infusion_desk.ui.clearinghouse_dialog import ClearinghouseDialog
 from infusion_desk.ui.eligibility_panel import Export270Dialog
 from infusion_desk.ui.errors import describe, show_error
@@ -37,6 +38,7 @@ from infusion_desk.ui.payer_settings import PayerSettingsDialog
 from infusion_desk.ui.settings_dialog import SettingsDialog
 from infusion_desk.ui.shortcuts_help import BILLING_KEYS, ShortcutsDialog
 from infusion_desk.ui.tasks import TaskRunner, wait_for_idle
+from infusion_desk.ui.users_dialog import UsersDialog
 from infusion_desk.ui.windowing import pin_minimum_size
 from infusion_desk.ui.workspaces import (
     BillingWorkspace,
@@ -250,6 +252,19 @@ class MainWindow(QMainWindow):
         self.chairs_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
         self.chairs_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
         file_menu.addAction(self.chairs_action)
+        self.users_action = self._action("&Users…", "", self.open_users, "usersAction")
+        self.users_action.setEnabled(self.actor.can(Permission.USERS_MANAGE))
+        self.users_action.setVisible(self.actor.can(Permission.USERS_MANAGE))
+        file_menu.addAction(self.users_action)
+        file_menu.addSeparator()
+        self.change_password_action = self._action(
+            "Change my pass&word…", "", self.change_password, "changePasswordAction"
+        )
+        file_menu.addAction(self.change_password_action)
+        self.lock_action = self._action("&Lock screen", "Ctrl+L", lambda: None, "lockAction")
+        self.lock_action.setEnabled(False)  # the application window connects it to its idle lock
+        self.lock_action.setVisible(False)
+        file_menu.addAction(self.lock_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close, "quitAction")
         file_menu.addAction(self.quit_action)
@@ -326,6 +341,22 @@ class MainWindow(QMainWindow):
         if front_desk is not None:
             self.tabs.setCurrentWidget(front_desk)
             front_desk.register_patient()
+
+    def open_users(self) -> None:
+        if not self.actor.can(Permission.USERS_MANAGE):
+            return
+        dialog = UsersDialog(self.services, self.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.users_dialog = dialog
+
+    def change_password(self) -> None:
+        # kept (not deleted on close): one small dialog, reused
+        dialog = getattr(self, "change_password_dialog", None)
+        if dialog is None:
+            dialog = ChangePasswordDialog(self.services, self.actor, self)
+            self.change_password_dialog = dialog
+        dialog.open()
 
     def open_chairs(self) -> None:
         if not self.actor.can(Permission.CLINIC_SETTINGS):

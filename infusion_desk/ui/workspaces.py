@@ -29,6 +29,7 @@ from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.app import Services
 from infusion_desk.services.check_in import Fix
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
+from infusion_desk.ui.audit_view import AuditView
 from infusion_desk.ui.authorizations_panel import AuthorizationsPanel
 from infusion_desk.ui.chair_view import ChairView, Clock
 from infusion_desk.ui.check_in_panel import CheckInDesk
@@ -518,7 +519,10 @@ class Overview:
 
 
 class ManagerWorkspace(_LoadingWorkspace):
-    """The manager's pages: Overview, Dashboard, Reports, Denial figures (Alt+1..Alt+4); F5 refreshes."""
+    """The manager's pages (Alt+1..Alt+5); F5 refreshes.
+
+    Overview, Dashboard, Reports, Denial figures and the Audit trail.
+    """
 
     def __init__(
         self,
@@ -568,6 +572,10 @@ class ManagerWorkspace(_LoadingWorkspace):
             self.dashboard.openReport.connect(self.open_report)
             self.denial_figures = DenialAnalyticsView(services, actor, self, today=today())
             self.pages.addTab(self.denial_figures, f"Denial figures  (Alt+{self.pages.count() + 1})")
+        self.audit: AuditView | None = None
+        if actor.can(Permission.AUDIT_VIEW):
+            self.audit = AuditView(services, actor, self)
+            self.pages.addTab(self.audit, f"Audit trail  (Alt+{self.pages.count() + 1})")
         self.body.addWidget(self.pages, 1)
         for number in range(1, self.pages.count() + 1):
             page = self.pages.widget(number - 1)

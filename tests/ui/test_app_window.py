@@ -75,3 +75,37 @@ def test_the_window_module_loads_without_the_data_layer_keyring_or_ssh() -> None
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     ).stdout.strip()
     assert out == "[]"
+
+
+def test_ctrl_l_locks_the_signed_in_window_and_the_users_menu_is_the_administrators(  # type: ignore[no-untyped-def]
+    qtbot: QtBot, ui_services: Services, clinic
+) -> None:
+    make_actor(ui_services, Role.NURSE, "nora")
+    window = AppWindow(lambda: ui_services)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitSignal(window.ready, timeout=5000)
+    qtbot.waitUntil(lambda: window.services is not None, timeout=5000)
+    form = window.sign_in
+    qtbot.keyClicks(form.username, "nora")
+    qtbot.keyClicks(form.password, "pw-nurse")
+    with qtbot.waitSignal(window.signedIn, timeout=10000):
+        qtbot.keyClick(form.password, Qt.Key.Key_Return)
+    main = window.main
+    assert main is not None and window.idle_lock is not None
+    assert not main.users_action.isVisible()  # a nurse does not manage users
+    assert main.lock_action.isEnabled() and main.lock_action.shortcut().toString() == "Ctrl+L"
+
+    main.lock_action.trigger()
+    lock = window.idle_lock
+    assert lock.is_locked
+    qtbot.keyClicks(lock.screen.password, "pw-wrong")
+    qtbot.keyClick(lock.screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: lock.screen.error.text() != "", timeout=5000)
+    assert lock.is_locked
+    lock.screen.password.clear()
+    qtbot.keyClicks(lock.screen.password, "pw-nurse")
+    qtbot.keyClick(lock.screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked, timeout=5000)
+    wait_for_idle()
+    window.close()

@@ -77,6 +77,7 @@ def test_manager_sees_front_desk_billing_and_overview(qtbot, ui_services: Servic
     with qtbot.waitSignal(reports.loaded, timeout=10_000):
         dashboard.openReport.emit("aging")
     assert manager.pages.currentWidget() is reports
+    assert not window.users_action.isVisible()  # managers do not manage users
 
 
 def test_admin_sees_all_four_workspaces(qtbot, ui_services: Services, admin_actor, clinic) -> None:  # type: ignore[no-untyped-def]
@@ -84,6 +85,13 @@ def test_admin_sees_all_four_workspaces(qtbot, ui_services: Services, admin_acto
     qtbot.addWidget(window)
     window.show()
     assert window.workspace_titles() == ["Front desk", "Nursing", "Billing", "Manager"]
+    # the audit trail is the manager workspace's fifth page; File → Users… is the administrator's
+    manager = window.workspaces["manager"]
+    assert manager.audit is not None and manager.pages.tabText(4) == "Audit trail  (Alt+5)"
+    assert window.users_action.isVisible()
+    window.users_action.trigger()
+    qtbot.waitUntil(lambda: window.users_dialog.isVisible(), timeout=5_000)
+    window.users_dialog.reject()
 
 
 def test_title_names_the_clinic_without_demo(qtbot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
