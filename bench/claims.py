@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.dataset import CACHE, TODAY
+from bench.dataset import CACHE, TODAY, open_plain
 
 CLAIMS = 5_000
 FORMS = 500
@@ -110,12 +110,11 @@ def _round(db_path: Path) -> dict[str, float]:
 
     from infusion_desk.models import ClearinghouseProfile
     from infusion_desk.services.access import Actor
-    from infusion_desk.services.app import Services
     from infusion_desk.services.batches import BatchService
     from infusion_desk.services.claims import ClaimService
 
     visit_ids = [int(v) for v in (db_path.with_suffix(".visits").read_text().split())]
-    services, _ = Services.open(f"sqlite:///{db_path}")
+    services = open_plain(db_path)
     out = Path(tempfile.mkdtemp(prefix="bench-claims-"))
     try:
         actor: Actor = services.auth.sign_in("biller", "demo")
@@ -144,10 +143,9 @@ def _forms(db_path: Path) -> dict[str, float]:
 
     from infusion_desk.billing.cms1500 import render_cms1500
     from infusion_desk.models import Claim
-    from infusion_desk.services.app import Services
     from infusion_desk.services.claims import ClaimService
 
-    services, _ = Services.open(f"sqlite:///{db_path}")
+    services = open_plain(db_path)
     try:
         actor = services.auth.sign_in("biller", "demo")
         with services.db.session() as session:

@@ -7,10 +7,14 @@ import shutil
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infusion_desk.models.db import Database
 from infusion_desk.models.migrate import upgrade
 from infusion_desk.services.demo import generate_demo
+
+if TYPE_CHECKING:
+    from infusion_desk.services.app import Services
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 TODAY = date(2026, 11, 26)
@@ -19,6 +23,19 @@ MONTHS = int(os.environ.get("BENCH_MONTHS", "5"))
 SEED = 2026
 DATA_VERSION = 3
 """Bump when the demo generator changes what it writes; schema-only changes are migrated in place."""
+
+
+def open_plain(path: Path) -> Services:
+    """The services over a cached benchmark file, which stays plain (not encrypted).
+
+    The benchmark files are plain so that each figure compares with ``sqlite3`` reading the same
+    file; what encryption costs is measured on its own (``bench/encryption.py``).
+    """
+    from infusion_desk.services.app import Services
+
+    db = Database.open(f"sqlite:///{path}")
+    upgrade(db)
+    return Services.for_database(db)
 
 
 def clinic_database() -> Path:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.claims import _code, _database
-from bench.dataset import TODAY
+from bench.dataset import TODAY, open_plain
 
 CLAIMS = 10_000
 CENT = Decimal("0.01")
@@ -39,7 +39,6 @@ def _prepare(clinic: Path) -> tuple[Path, Path]:
     from infusion_desk.billing.remittance import CasAdjustment, ClaimPayment, Remittance, ServicePayment
     from infusion_desk.models import Claim, Payer
     from infusion_desk.models.enums import ClaimStatus, EraPosting
-    from infusion_desk.services.app import Services
     from infusion_desk.services.claim_data import claim_data_for
     from infusion_desk.services.claims import ClaimService
     from tests.billing.x12.remit_fixtures import write_835
@@ -48,7 +47,7 @@ def _prepare(clinic: Path) -> tuple[Path, Path]:
     path = coded.with_name(coded.stem.replace("-claims", "-remittances") + ".sqlite3")
     coded.replace(path)
     visit_ids = _code(path, CLAIMS)
-    services, _ = Services.open(f"sqlite:///{path}")
+    services = open_plain(path)
     try:
         biller = services.auth.sign_in("biller", "demo")
         ClaimService(services.db).build(biller, visit_ids=visit_ids, today=TODAY)
@@ -103,10 +102,9 @@ def _prepare(clinic: Path) -> tuple[Path, Path]:
 
 
 def _post(db_path: Path, era: Path) -> dict[str, float]:
-    from infusion_desk.services.app import Services
     from infusion_desk.services.remittances import RemittanceService
 
-    services, _ = Services.open(f"sqlite:///{db_path}")
+    services = open_plain(db_path)
     try:
         biller = services.auth.sign_in("biller", "demo")
         start = time.perf_counter()

@@ -20,7 +20,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.dataset import TODAY
+from bench.dataset import TODAY, open_plain
 
 CLAIMS = 250_000
 LINES_PER_CLAIM = 4
@@ -144,12 +144,11 @@ def _raw(path: Path, name: str) -> float:
 
 
 def bench_reports(clinic_path: Path) -> dict[str, float]:
-    from infusion_desk.services.app import Services
     from infusion_desk.services.reports import REPORTS, ReportService
 
     path = _prepare(clinic_path)
     figures: dict[str, float] = {}
-    services, _ = Services.open(f"sqlite:///{path}")
+    services = open_plain(path)
     try:
         manager = services.auth.sign_in("manager", "demo")
         with services.db.session() as session:

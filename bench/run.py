@@ -20,7 +20,9 @@ from pathlib import Path
 
 from bench.claims import bench_claims
 from bench.claims import report as claims_report
-from bench.dataset import PATIENTS, TODAY, clinic_database
+from bench.dataset import PATIENTS, TODAY, clinic_database, open_plain
+from bench.encryption import bench_encryption
+from bench.encryption import report as encryption_report
 from bench.frontdesk import bench_frontdesk
 from bench.frontdesk import report as frontdesk_report
 from bench.remittances import bench_remittances
@@ -93,10 +95,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def bench_finder(db_path: Path) -> dict[str, float]:
-    from infusion_desk.services.app import Services
 
     queries = _keystroke_queries(db_path)
-    services, _ = Services.open(f"sqlite:///{db_path}")
+    services = open_plain(db_path)
     actor = services.auth.sign_in("frontdesk", "demo")
     raw = sqlite3.connect(db_path)
     service_ms: list[float] = []
@@ -139,6 +140,7 @@ def write_results(
     remittances: dict[str, float],
     statements: dict[str, float],
     reports: dict[str, float],
+    encryption: dict[str, float],
 ) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -190,6 +192,8 @@ For reference, fetching only the raw administration rows with no objects built t
 {statements_report(statements)}
 
 {reports_report(reports)}
+
+{encryption_report(encryption)}
 """
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -205,7 +209,8 @@ def main() -> int:
     remittances = bench_remittances(db_path)
     statements = bench_statements(db_path)
     reports = bench_reports(db_path)
-    print(write_results(startup, finder, coding, frontdesk, claims, remittances, statements, reports))
+    encryption = bench_encryption(db_path)
+    print(write_results(startup, finder, coding, frontdesk, claims, remittances, statements, reports, encryption))
     return 0
 
 

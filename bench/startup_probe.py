@@ -44,9 +44,11 @@ def main() -> int:
         url = sys.argv[2]
 
         def open_services():  # type: ignore[no-untyped-def]
-            from infusion_desk.services.app import Services
+            from pathlib import Path
 
-            return Services.open(url)[0]
+            from bench.dataset import open_plain
+
+            return open_plain(Path(url.removeprefix("sqlite:///")))
 
         window = AppWindow(open_services)
 

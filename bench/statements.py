@@ -29,7 +29,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.dataset import TODAY
+from bench.dataset import TODAY, open_plain
 
 PATIENTS = int(os.environ.get("BENCH_STATEMENT_PATIENTS", "1000"))
 SINCE = date(2026, 10, 1)
@@ -43,14 +43,13 @@ def _prepare(clinic: Path) -> Path:
     from infusion_desk.models import Claim, Visit
     from infusion_desk.models.base import utcnow
     from infusion_desk.models.enums import ClaimStatus, LineResponsibility, VisitStatus
-    from infusion_desk.services.app import Services
     from infusion_desk.services.claims import ClaimService, coded_lines
     from infusion_desk.services.coding import load_visits_for_coding
 
     copy = _database(clinic)
     path = copy.with_name(copy.stem.replace("-claims", "-statements") + ".sqlite3")
     copy.replace(path)
-    services, _ = Services.open(f"sqlite:///{path}")
+    services = open_plain(path)
     try:
         signed = (
             (Visit.status == VisitStatus.COMPLETED)
@@ -88,11 +87,10 @@ def _prepare(clinic: Path) -> Path:
 
 
 def _run(db_path: Path) -> dict[str, float]:
-    from infusion_desk.services.app import Services
     from infusion_desk.services.statements import StatementService
 
     out = Path(tempfile.mkdtemp(prefix="bench-statements-"))
-    services, _ = Services.open(f"sqlite:///{db_path}")
+    services = open_plain(db_path)
     try:
         biller = services.auth.sign_in("biller", "demo")
         start = time.perf_counter()
