@@ -50,7 +50,8 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
         handler.close()
 
 
-def test_names_and_birth_date_of_a_patient_are_in_no_log_line(log_file: Path, tmp_path: Path) -> None:
+def _register_find_code_and_post(tmp_path: Path) -> None:
+    """Front-desk and billing flows with the fictional patient, including refusals that name her."""
     services, _ = Services.open(f"sqlite:///{tmp_path / 'clinic.sqlite3'}")
     try:
         desk = make_actor(services, Role.FRONT_DESK)
@@ -71,7 +72,38 @@ def test_names_and_birth_date_of_a_patient_are_in_no_log_line(log_file: Path, tm
             RemittanceService(services.db).import_text(biller, unbalanced.replace("SE*23", "SE*99"), "bad.835")
     finally:
         services.close()
+
+
+def _leaked(text: str) -> list[str]:
+    return [secret for secret in SECRETS if secret.lower() in text.lower()]
+
+
+def test_names_and_birth_date_of_a_patient_are_in_no_log_line(log_file: Path, tmp_path: Path) -> None:
+    _register_find_code_and_post(tmp_path)
     text = log_file.read_text(encoding="utf-8")
     assert "alembic" in text, "nothing reached the log: the test would not see a leak"
-    leaked = [secret for secret in SECRETS if secret.lower() in text.lower()]
+    leaked = _leaked(text)
+    assert not leaked, f"the log holds {leaked}"
+
+
+@pytest.fixture
+def sql_logged() -> Iterator[None]:
+    """SQLAlchemy's engine logging on (every statement at INFO), as ``echo=True`` would do."""
+    engine_logger = logging.getLogger("sqlalchemy.engine")
+    level = engine_logger.level
+    engine_logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        engine_logger.setLevel(level)
+
+
+def test_with_sql_logging_on_the_statements_are_logged_but_not_her_names(
+    log_file: Path, sql_logged: None, tmp_path: Path
+) -> None:
+    _register_find_code_and_post(tmp_path)
+    text = log_file.read_text(encoding="utf-8")
+    assert "INSERT INTO patient " in text and "FROM patient" in text, "no SQL reached the log"
+    assert "[SQL parameters hidden due to hide_parameters=True]" in text
+    leaked = _leaked(text)
     assert not leaked, f"the log holds {leaked}"

@@ -125,11 +125,15 @@ def create_engine(
             path.parent.mkdir(parents=True, exist_ok=True)
         extra: dict[str, Any] = {"module": dbapi()} if key is not None else {}
         engine = sa.create_engine(
-            parsed, connect_args={"timeout": busy_timeout_ms / 1000}, json_deserializer=json_loads, **extra
+            parsed,
+            connect_args={"timeout": busy_timeout_ms / 1000},
+            json_deserializer=json_loads,
+            hide_parameters=True,
+            **extra,
         )
         event.listen(engine, "connect", _sqlite_configurer(busy_timeout_ms, key))
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, json_deserializer=json_loads)
+    return sa.create_engine(parsed, pool_pre_ping=True, json_deserializer=json_loads, hide_parameters=True)
 
 
 @dataclass
