@@ -139,3 +139,13 @@ def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> sa.Enum:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Versioned:
+    """A row that users on several workstations may change: every save takes the next ``version``.
+
+    A save says which version it started from; if the row has moved on since, the save is
+    refused and the user is told who changed it (:mod:`infusion_desk.services.concurrency`).
+    """
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -15,6 +15,7 @@ from infusion_desk.models.base import (
     Quantity,
     TimestampMixin,
     UTCDateTime,
+    Versioned,
     enum_column,
 )
 from infusion_desk.models.enums import BatchStatus, ClaimStatus, LineResponsibility
@@ -76,7 +77,7 @@ class ClaimBatch(TimestampMixin, Base):
     claims: Mapped[list[Claim]] = relationship(back_populates="batch")
 
 
-class Claim(TimestampMixin, Base):
+class Claim(TimestampMixin, Versioned, Base):
     """A bill to one payer for one visit; CLM01 is ``claim_number``."""
 
     __tablename__ = "claim"

@@ -16,6 +16,7 @@ from infusion_desk.models.base import (
     Quantity,
     TimestampMixin,
     UTCDateTime,
+    Versioned,
     enum_column,
 )
 from infusion_desk.models.enums import (
@@ -42,7 +43,7 @@ def search_key(text: str) -> str:
     return "".join(ch for ch in decomposed.casefold() if ch.isascii() and ch.isalnum())
 
 
-class Patient(TimestampMixin, Base):
+class Patient(TimestampMixin, Versioned, Base):
     __tablename__ = "patient"
     __table_args__ = (
         sa.Index("ix_patient_search_last_first", "search_last", "search_first"),
@@ -85,7 +86,7 @@ class Patient(TimestampMixin, Base):
         return f"{self.last_name}, {self.first_name}"
 
 
-class InsurancePolicy(TimestampMixin, Base):
+class InsurancePolicy(TimestampMixin, Versioned, Base):
     __tablename__ = "insurance_policy"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +185,7 @@ class OrderDiagnosis(Base):
     icd10_code: Mapped[str] = mapped_column(sa.String(8), doc="Without the dot, as on a claim")
 
 
-class PriorAuthorization(TimestampMixin, Base):
+class PriorAuthorization(TimestampMixin, Versioned, Base):
     __tablename__ = "prior_authorization"
 
     id: Mapped[int] = mapped_column(primary_key=True)

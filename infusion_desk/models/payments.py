@@ -15,6 +15,7 @@ from infusion_desk.models.base import (
     Quantity,
     TimestampMixin,
     UTCDateTime,
+    Versioned,
     enum_column,
 )
 from infusion_desk.models.enums import (
@@ -27,7 +28,7 @@ from infusion_desk.models.enums import (
 )
 
 
-class Remittance(Base):
+class Remittance(Versioned, Base):
     """One payment from a payer (an 835 transaction or a keyed paper EOB)."""
 
     __tablename__ = "remittance"
@@ -134,7 +135,7 @@ class ProviderAdjustment(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
 
 
-class PatientPayment(TimestampMixin, Base):
+class PatientPayment(TimestampMixin, Versioned, Base):
     __tablename__ = "patient_payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)

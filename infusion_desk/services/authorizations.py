@@ -65,6 +65,7 @@ from infusion_desk.models.enums import AuthorizationStatus, DoseBasis, OrderStat
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.coding import clinic_timezone
+from infusion_desk.services.concurrency import take_version
 from infusion_desk.services.coverage import active_policies
 from infusion_desk.services.errors import NotFound, ValidationFailed
 
@@ -128,6 +129,8 @@ class AuthorizationSummary:
     notes: str | None
     burn_down: BurnDown
     alerts: tuple[Finding, ...]
+    version: int = 1
+    """The authorization's version when read: an edit passes it back (``update(expected_version=)``)."""
 
     @property
     def status_label(self) -> str:
@@ -214,6 +217,7 @@ class _Evaluated:
     weight: Decimal | None
     """The patient's latest weight on file, and below the latest height."""
     height: Decimal | None
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +380,7 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
             PriorAuthorization.valid_from,
             PriorAuthorization.valid_to,
             PriorAuthorization.notes,
+            PriorAuthorization.version,
         )
         .join(Patient, Patient.id == PriorAuthorization.patient_id)
         .join(InsurancePolicy, InsurancePolicy.id == PriorAuthorization.policy_id)
@@ -510,6 +515,7 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
             start,
             end,
             notes,
+            version,
         ) = row
         terms = AuthorizationTerms(
             number, status.value, approved_units, approved_visits, start, end, tuple(sorted(codes[auth_id]))
@@ -540,6 +546,7 @@ def _evaluate(session: Session, where: sa.ColumnElement[bool], today: date) -> d
             notes=notes,
             burn_down=bd,
             alerts=alerts(terms, bd, today, typical),
+            version=version,
             weight=weights.get(patient_id),
             height=heights.get(patient_id),
         )
@@ -810,6 +817,7 @@ def _summary(ev: _Evaluated) -> AuthorizationSummary:
         notes=ev.notes,
         burn_down=ev.burn_down,
         alerts=ev.alerts,
+        version=ev.version,
     )
 
 
@@ -979,10 +987,25 @@ class AuthorizationService:
             )
             return authorization.id
 
-    def update(self, actor: Actor, authorization_id: int, data: AuthorizationInput) -> None:
-        """Correct an authorization (dates, codes, approved numbers, status, notes)."""
+    def update(
+        self,
+        actor: Actor,
+        authorization_id: int,
+        data: AuthorizationInput,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
+        """Correct an authorization (dates, codes, approved numbers, status, notes).
+
+        ``expected_version`` is :attr:`AuthorizationSummary.version` as shown: if someone saved
+        it since, :class:`~infusion_desk.services.concurrency.ChangedElsewhere` says who.
+        """
         actor.require(Permission.PATIENT_EDIT)
         with self._db.session() as session:
+            take_version(
+                session, PriorAuthorization, authorization_id, expected_version,
+                entity="prior_authorization", what="This authorization",
+            )
             authorization = session.get(PriorAuthorization, authorization_id)
             if authorization is None:
                 raise NotFound(f"Authorization {authorization_id} no longer exists.")
@@ -1019,11 +1042,21 @@ class AuthorizationService:
             )
 
     def set_status(
-        self, actor: Actor, authorization_id: int, status: AuthorizationStatus, note: str | None = None
+        self,
+        actor: Actor,
+        authorization_id: int,
+        status: AuthorizationStatus,
+        note: str | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> None:
         """Record the payer's answer (approved, denied...) or mark an authorization expired."""
         actor.require(Permission.PATIENT_EDIT)
         with self._db.session() as session:
+            take_version(
+                session, PriorAuthorization, authorization_id, expected_version,
+                entity="prior_authorization", what="This authorization",
+            )
             authorization = session.get(PriorAuthorization, authorization_id)
             if authorization is None:
                 raise NotFound(f"Authorization {authorization_id} no longer exists.")

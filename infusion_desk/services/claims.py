@@ -84,6 +84,7 @@ from infusion_desk.services.coding import (
     load_catalog,
     load_visits_for_coding,
 )
+from infusion_desk.services.concurrency import take_version
 from infusion_desk.services.control_numbers import reserve_control_numbers
 from infusion_desk.services.coverage import RANK_ORDER, in_force
 from infusion_desk.services.errors import NotFound, ValidationFailed
@@ -150,6 +151,8 @@ class ClaimRow:
     age_days: int
     """Days since the date of service."""
     batch_id: int | None
+    version: int = 1
+    """The claim's version when listed; a change by hand passes it back to ``set_status``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +192,8 @@ class ClaimDetail:
     patient_id: int
     original_claim_number: str | None
     payer_claim_control_number: str | None
+    version: int = 1
+    """The claim's version when read: a change by hand passes it back (``set_status(expected_version=)``)."""
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -223,6 +228,7 @@ def record_transition(
         )
     )
     claim.status = target
+    claim.version = (claim.version or 1) + 1  # a screen showing the claim before this move must not act on it
 
 
 def record_transitions(
@@ -263,13 +269,14 @@ def record_transitions(
     session.execute(
         sa.update(table)
         .where(table.c.id == sa.bindparam("b_id"))
-        .values(status=sa.bindparam("b_status"), **values),
+        .values(status=sa.bindparam("b_status"), version=table.c.version + 1, **values),
         [{"b_id": claim.id, "b_status": target} for claim, target, _ in moves],
     )
     if events:
         session.execute(sa.insert(ClaimStatusEvent.__table__), events)
     for claim, target, _ in moves:
         set_committed_value(claim, "status", target)
+        set_committed_value(claim, "version", (claim.version or 1) + 1)
         for key, value in values.items():
             set_committed_value(claim, key, value)
         session.expire(claim, ["history"])
@@ -1396,6 +1403,7 @@ class ClaimService:
                 patient_id=claim.patient_id,
                 original_claim_number=original.claim_number if original else None,
                 payer_claim_control_number=claim.payer_claim_control_number,
+                version=claim.version,
             )
 
     def claim_data(self, actor: Actor, claim_ids: Sequence[int]) -> list[ClaimData]:
@@ -1419,12 +1427,26 @@ class ClaimService:
 
     # -- moving
 
-    def set_status(self, actor: Actor, claim_id: int, target: ClaimStatus, reason: str) -> None:
-        """A move the user makes by hand (close a claim, mark one appealed), with the reason kept."""
+    def set_status(
+        self,
+        actor: Actor,
+        claim_id: int,
+        target: ClaimStatus,
+        reason: str,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
+        """A move the user makes by hand (close a claim, mark one appealed), with the reason kept.
+
+        ``expected_version`` is :attr:`ClaimDetail.version` as shown: if the claim moved since
+        (another biller, a posted payment), :class:`~infusion_desk.services.concurrency.ChangedElsewhere`
+        says so and nothing changes.
+        """
         actor.require(Permission.CLAIM_EDIT)
         if not reason.strip():
             raise ValidationFailed([error("REASON", "Say why the claim's status is changing.", "reason")])
         with self._db.session() as session:
+            take_version(session, Claim, claim_id, expected_version, entity="claim", what="This claim")
             claim = session.get(Claim, claim_id)
             if claim is None:
                 raise NotFound(f"Claim {claim_id} no longer exists.")
@@ -1661,4 +1683,5 @@ def _row(claim: Claim, patient: Patient, payer_name: str, today: date, rejection
         first_problem=first,
         age_days=(today - claim.service_date_from).days,
         batch_id=claim.batch_id,
+        version=claim.version,
     )

@@ -61,6 +61,7 @@ from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.balances import refresh_line_balances
 from infusion_desk.services.check_in import receipt_for, receipt_number
 from infusion_desk.services.claims import clinic_today
+from infusion_desk.services.concurrency import take_version
 from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.settings_store import read_setting, write_setting
 
@@ -583,6 +584,10 @@ class PatientPaymentService:
         if not (reason or "").strip():
             raise ValidationFailed([error("REASON", "Say why the payment is reversed.", "reason")])
         with self._db.session() as session:
+            # claimed first: a second reversal of the same payment waits, then finds it reversed
+            take_version(
+                session, PatientPayment, payment_id, None, entity="patient_payment", what="That payment"
+            )
             payment = session.get(PatientPayment, payment_id)
             if payment is None:
                 raise NotFound(f"Payment {payment_id} no longer exists.")

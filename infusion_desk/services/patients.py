@@ -30,6 +30,7 @@ from infusion_desk.models.enums import PayerType, PolicyRank, Sex, SubscriberRel
 from infusion_desk.models.patients import search_key
 from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
+from infusion_desk.services.concurrency import take_version
 from infusion_desk.services.coverage import RANK_ORDER, in_force
 from infusion_desk.services.errors import NotFound, PossibleDuplicate, ValidationFailed
 
@@ -237,6 +238,8 @@ class PolicySummary:
     """SBR09 as a claim will carry it (the payer type's default when none was entered)."""
     in_force: bool = True
     """In force on the day the record was opened."""
+    version: int = 1
+    """The policy's version when read: an edit passes it back (``update_policy(expected_version=)``)."""
 
 
 def _summary(policy: InsurancePolicy, day: date) -> PolicySummary:
@@ -263,6 +266,7 @@ def _summary(policy: InsurancePolicy, day: date) -> PolicySummary:
         medicare_secondary_type=policy.medicare_secondary_type,
         claim_filing_indicator=filing_indicator(policy.claim_filing_indicator, policy.payer.payer_type),
         in_force=in_force(policy.effective_date, policy.termination_date, day),
+        version=policy.version,
     )
 
 
@@ -286,6 +290,8 @@ class PatientDetail:
     policies: tuple[PolicySummary, ...]
     guarantor_relationship: str | None = None
     guarantor_phone: str | None = None
+    version: int = 1
+    """The patient's version when read: an edit passes it back (``update_patient(expected_version=)``)."""
 
     @property
     def display_name(self) -> str:
@@ -645,6 +651,7 @@ class PatientService:
                 guarantor_name=patient.guarantor_name,
                 guarantor_relationship=patient.guarantor_relationship,
                 guarantor_phone=patient.guarantor_phone,
+                version=patient.version,
                 policies=tuple(
                     _summary(p, on)
                     for p in sorted(patient.policies, key=lambda p: (RANK_ORDER[p.rank], p.id))
@@ -745,18 +752,24 @@ class PatientService:
         today: date,
         *,
         allow_duplicate: bool = False,
+        expected_version: int | None = None,
     ) -> int:
         """Correct a patient's demographics and guarantor with the rules of registration.
 
         A changed name or date of birth that matches another patient on file raises
         :class:`PossibleDuplicate` unless ``allow_duplicate``; the audit trail keeps which
         fields changed. ``data.mrn``, when given, renames the MRN (refused if taken).
+        ``expected_version`` is :attr:`PatientDetail.version` as shown: if someone saved the
+        patient since, :class:`~infusion_desk.services.concurrency.ChangedElsewhere` says who.
         """
         actor.require(Permission.PATIENT_EDIT)
         findings = validate_patient(data, today)
         if any(f.blocks for f in findings):
             raise ValidationFailed(findings)
         with self._db.session() as session:
+            take_version(
+                session, Patient, patient_id, expected_version, entity="patient", what="This patient"
+            )
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFound(f"Patient {patient_id} no longer exists.")
@@ -810,13 +823,22 @@ class PatientService:
             audit.record(session, actor, "create", "insurance_policy", policy.id, patient_id=patient_id)
             return policy.id
 
-    def update_policy(self, actor: Actor, policy_id: int, data: PolicyInput) -> int:
-        """Correct a policy (payer, rank, IDs, dates, subscriber, SBR05/SBR09) as add_policy checks it."""
+    def update_policy(
+        self, actor: Actor, policy_id: int, data: PolicyInput, *, expected_version: int | None = None
+    ) -> int:
+        """Correct a policy (payer, rank, IDs, dates, subscriber, SBR05/SBR09) as add_policy checks it.
+
+        ``expected_version`` is :attr:`PolicySummary.version` as shown (see ``update_patient``).
+        """
         actor.require(Permission.PATIENT_EDIT)
         findings = validate_policy(data)
         if any(f.blocks for f in findings):
             raise ValidationFailed(findings)
         with self._db.session() as session:
+            take_version(
+                session, InsurancePolicy, policy_id, expected_version,
+                entity="insurance_policy", what="This insurance policy",
+            )
             policy = self._policy(session, policy_id)
             payer = self._payer(session, data)
             others = [p for p in policy.patient.policies if p.id != policy.id]
@@ -977,6 +999,7 @@ class PatientService:
             if policy.rank is PolicyRank.PRIMARY and policy.medicare_secondary_type:
                 policy.medicare_secondary_type = None
             if before[policy.id] is not policy.rank:
+                policy.version += 1  # an edit screen still showing the old rank must not save over it
                 audit.record(
                     session,
                     actor,

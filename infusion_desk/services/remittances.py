@@ -51,6 +51,7 @@ from infusion_desk.models import (
     Remittance,
     RemittanceClaim,
     RemittanceLine,
+    User,
 )
 from infusion_desk.models.base import utcnow
 from infusion_desk.models.db import Database
@@ -66,6 +67,8 @@ from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.balances import refresh_line_balances
 from infusion_desk.services.bulk import collector_paused
 from infusion_desk.services.claims import record_transitions
+from infusion_desk.services.coding import clinic_timezone
+from infusion_desk.services.concurrency import take_version
 from infusion_desk.services.denials import OPEN as OPEN_WORK
 from infusion_desk.services.errors import NotFound, ValidationFailed
 from infusion_desk.services.inbound import read_inbound_file
@@ -200,15 +203,22 @@ class RemittanceService:
         """Post a payment that waited for review: it takes the effect an immediate posting has."""
         actor.require(Permission.REMITTANCE_POST)
         with collector_paused(), self._db.session() as session:
+            # claim the payment first: a second biller posting it at the same moment waits here,
+            # then finds it posted
+            take_version(session, Remittance, remittance_id, None, entity="remittance", what="That payment")
             remittance = session.get(Remittance, remittance_id)
             if remittance is None:
                 raise NotFound(f"Payment {remittance_id} no longer exists.")
             if remittance.posted_at is not None:
+                by = session.get(User, remittance.posted_by_id) if remittance.posted_by_id else None
+                local = remittance.posted_at.astimezone(clinic_timezone(session))
                 raise ValidationFailed(
                     [
                         error(
                             "ALREADY_POSTED",
-                            f"Payment {remittance.trace_number} was already posted; nothing changed.",
+                            f"Payment {remittance.trace_number} was already posted"
+                            f"{' by ' + by.display_name if by else ''} at "
+                            f"{local.strftime('%I:%M %p').lstrip('0')} on {local:%m/%d/%Y}; nothing changed.",
                             "remittance",
                         )
                     ]

@@ -32,7 +32,9 @@ from infusion_desk.services.authorizations import (
     AuthorizationService,
     AuthorizationSummary,
 )
+from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.order_dialog import parse_date
@@ -137,18 +139,36 @@ class AuthorizationDialog(QDialog):
         outer.addWidget(self.buttons)
         self.order.currentIndexChanged.connect(self._order_chosen)
         if authorization is not None:
-            self.number.setText(authorization.number)
-            self.codes.setText(", ".join(authorization.codes))
-            self.units.setText(_units(authorization.approved_units))
-            self.visits.setText(_units(authorization.approved_visits))
-            self.valid_from.setText(us_date(authorization.valid_from))
-            self.valid_to.setText(us_date(authorization.valid_to))
-            self.status.setCurrentIndex(self.status.findData(authorization.status))
-            self.notes.setPlainText(authorization.notes or "")
+            self._prefill(authorization)
         pin_minimum_size(self)
         service = self._service
         self._runner.run(
             lambda: service.choices(actor, patient_id), self._loaded, lambda exc: show_error(self, exc)
+        )
+
+    def _prefill(self, authorization: AuthorizationSummary) -> None:
+        self.number.setText(authorization.number)
+        self.codes.setText(", ".join(authorization.codes))
+        self.units.setText(_units(authorization.approved_units))
+        self.visits.setText(_units(authorization.approved_visits))
+        self.valid_from.setText(us_date(authorization.valid_from))
+        self.valid_to.setText(us_date(authorization.valid_to))
+        self.status.setCurrentIndex(self.status.findData(authorization.status))
+        self.notes.setPlainText(authorization.notes or "")
+
+    def reload(self) -> None:
+        """Show the authorization as saved now (after someone else's change), dropping what was typed."""
+        assert self._existing is not None
+        actor, service, authorization_id = self._actor, self._service, self._existing.id
+        self._runner.run(lambda: service.get(actor, authorization_id), self._reloaded, self._failed)
+
+    def _reloaded(self, authorization: AuthorizationSummary) -> None:
+        self._existing = authorization
+        self._prefill(authorization)
+        self.policy.setCurrentIndex(max(self.policy.findData(authorization.policy_id), 0))
+        self.order.setCurrentIndex(max(self.order.findData(authorization.order_id), 0))
+        self.error.setText(
+            "Reloaded: this is the authorization as saved now. Make your change again and save."
         )
 
     def _loaded(self, choices: AuthorizationChoices) -> None:
@@ -214,8 +234,11 @@ class AuthorizationDialog(QDialog):
         if existing is None:
             self._runner.run(lambda: service.create(actor, data), self._saved, self._failed)
         else:
+            version = existing.version
             self._runner.run(
-                lambda: (service.update(actor, existing.id, data), existing.id)[1], self._saved, self._failed
+                lambda: (service.update(actor, existing.id, data, expected_version=version), existing.id)[1],
+                self._saved,
+                self._failed,
             )
 
     def _saved(self, authorization_id: int) -> None:
@@ -225,6 +248,9 @@ class AuthorizationDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationFailed):
             self._show([(f.subject, f.message) for f in exc.findings])
+        elif isinstance(exc, ChangedElsewhere):
+            self.error.setText(str(exc))
+            self.conflict = offer_reload(self, exc, self.reload)
         else:
             show_error(self, exc)
 

@@ -58,7 +58,9 @@ from infusion_desk.services.claims import (
     LineDetail,
     ScrubSummary,
 )
+from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
@@ -278,8 +280,9 @@ class ReasonDialog(QDialog):
             self._runner.run(lambda: service.void(actor, claim_id, reason), self._built, self._failed)
         else:
             assert target is not None
+            version = self._claim.version
             self._runner.run(
-                lambda: service.set_status(actor, claim_id, target, reason),
+                lambda: service.set_status(actor, claim_id, target, reason, expected_version=version),
                 lambda _none: self._done(claim_id),
                 self._failed,
             )
@@ -298,8 +301,17 @@ class ReasonDialog(QDialog):
             self.error.setText(describe(exc))
             self.reason.setFocus(Qt.FocusReason.OtherFocusReason)
             grow_to_fit(self)
+        elif isinstance(exc, ChangedElsewhere):
+            self.error.setText(str(exc))
+            self.confirm.setEnabled(False)  # this screen's claim is out of date: only a reload helps
+            self.conflict = offer_reload(self, exc, self._reload)
         else:
             show_error(self, exc)
+
+    def _reload(self) -> None:
+        """Close, and have the claim shown again as it is now (the panel reloads on ``moved``)."""
+        self.moved.emit(self._claim.id)
+        self.reject()
 
 
 class ClaimDetailPanel(QWidget):

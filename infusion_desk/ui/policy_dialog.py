@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from infusion_desk.models.enums import PayerType, PolicyRank, Sex, SubscriberRelationship
+from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tasks import TaskRunner
@@ -192,8 +194,31 @@ class PolicyDialog(QDialog):
         self.filing.setCurrentIndex(0 if code in (None, default) else max(0, self.filing.findData(code)))
         # The payer list arrives later; until then the policy's own payer stands in.
         self._payer_types[policy.payer_id] = policy.payer_type or PayerType.OTHER
-        self.payer.addItem(policy.payer_name, policy.payer_id)
+        index = self.payer.findData(policy.payer_id)
+        if index < 0:
+            self.payer.addItem(policy.payer_name, policy.payer_id)
+            index = self.payer.count() - 1
+        self.payer.setCurrentIndex(index)
         self._msp_wanted = policy.medicare_secondary_type or ""
+        msp = self.msp_type.findData(self._msp_wanted)
+        if msp >= 0:
+            self.msp_type.setCurrentIndex(msp)
+
+    def reload(self) -> None:
+        """Show the policy as saved now (after someone else's change), dropping what was typed."""
+        assert self.policy is not None
+        actor, patient_id, policy_id = self._actor, self._patient_id, self.policy.id
+        patients = self._services.patients
+        self._runner.run(
+            lambda: next(p for p in patients.get(actor, patient_id).policies if p.id == policy_id),
+            self._reloaded,
+            self._failed,
+        )
+
+    def _reloaded(self, policy: PolicySummary) -> None:
+        self.policy = policy
+        self._prefill(policy)
+        self._show("Reloaded: this is the policy as saved now. Make your change again and save.")
 
     _msp_wanted = ""
 
@@ -294,9 +319,11 @@ class PolicyDialog(QDialog):
             return
         actor, patient_id, patients = self._actor, self._patient_id, self._services.patients
         if self.policy is not None:
-            policy_id = self.policy.id
+            policy_id, version = self.policy.id, self.policy.version
             self._runner.run(
-                lambda: patients.update_policy(actor, policy_id, data), self._saved, self._failed
+                lambda: patients.update_policy(actor, policy_id, data, expected_version=version),
+                self._saved,
+                self._failed,
             )
         else:
             self._runner.run(lambda: patients.add_policy(actor, patient_id, data), self._saved, self._failed)
@@ -308,6 +335,9 @@ class PolicyDialog(QDialog):
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationFailed):
             self._show("\n".join(f.message for f in exc.findings))
+        elif isinstance(exc, ChangedElsewhere):
+            self._show(str(exc))
+            self.conflict = offer_reload(self, exc, self.reload)
         else:
             show_error(self, exc)
 

@@ -26,13 +26,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from infusion_desk.models.enums import Sex
+from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import PossibleDuplicate, ValidationFailed
+from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tasks import TaskRunner
@@ -129,11 +132,14 @@ class RegisterPatientDialog(QDialog):
         self.save_button.clicked.connect(lambda: self.save(allow_duplicate=False))
         self.save_anyway.clicked.connect(lambda: self.save(allow_duplicate=True))
         self.open_existing.clicked.connect(self._open_existing)
+        self.conflict: QMessageBox | None = None
         if patient is not None:
-            self._prefill(patient, form)
+            self._prefill(patient)
+            # Duplicate search by member ID is for new registrations; policies are edited on their own.
+            form.setRowVisible(self.fields["member_id"], False)
         pin_minimum_size(self)
 
-    def _prefill(self, patient: PatientDetail, form: QFormLayout) -> None:
+    def _prefill(self, patient: PatientDetail) -> None:
         values = {
             "first_name": patient.first_name,
             "middle_name": patient.middle_name,
@@ -152,8 +158,17 @@ class RegisterPatientDialog(QDialog):
         for name, value in values.items():
             self.fields[name].setText(value or "")
         self.sex.setCurrentIndex(self.sex.findData(patient.sex))
-        # Duplicate search by member ID is for new registrations; policies are edited on their own.
-        form.setRowVisible(self.fields["member_id"], False)
+
+    def reload(self) -> None:
+        """Show the patient as saved now (after someone else's change), dropping what was typed."""
+        assert self.patient is not None
+        actor, patient_id, patients = self._actor, self.patient.id, self._services.patients
+        self._runner.run(lambda: patients.get(actor, patient_id), self._reloaded, self._failed)
+
+    def _reloaded(self, patient: PatientDetail) -> None:
+        self.patient = patient
+        self._prefill(patient)
+        self._show("Reloaded: this is the patient as saved now. Make your change again and save.", None)
 
     def save(self, *, allow_duplicate: bool) -> None:
         from infusion_desk.services.patients import PatientInput
@@ -182,10 +197,10 @@ class RegisterPatientDialog(QDialog):
         )
         actor, today, patients = self._actor, self._today(), self._services.patients
         if self.patient is not None:
-            patient_id = self.patient.id
+            patient_id, version = self.patient.id, self.patient.version
             self._runner.run(
                 lambda: patients.update_patient(
-                    actor, patient_id, data, today, allow_duplicate=allow_duplicate
+                    actor, patient_id, data, today, allow_duplicate=allow_duplicate, expected_version=version
                 ),
                 self._updated,
                 self._failed,
@@ -226,6 +241,9 @@ class RegisterPatientDialog(QDialog):
         elif isinstance(exc, ValidationFailed):
             first = exc.findings[0].subject if exc.findings else None
             self._show("\n".join(f.message for f in exc.findings), first)
+        elif isinstance(exc, ChangedElsewhere):
+            self._show(str(exc), None)
+            self.conflict = offer_reload(self, exc, self.reload)
         else:
             show_error(self, exc)
 

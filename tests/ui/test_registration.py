@@ -213,3 +213,46 @@ def test_edit_mode_prefills_and_asks_before_renaming_into_another_patient(qtbot:
     assert (saved.first_name, saved.guarantor_name, saved.address1) == ("Ines", "Bela Varga", "4 Demo Lane")
     assert ui_services.patients.count(desk) == 2
     wait_for_idle()
+
+
+def test_a_save_after_someone_else_saved_the_patient_offers_a_reload(qtbot: QtBot, ui_services: Services) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from infusion_desk.ui.registration import RegisterPatientDialog
+
+    anna = make_actor(ui_services, Role.FRONT_DESK, "anna")
+    ben = make_actor(ui_services, Role.FRONT_DESK, "ben")
+    today = date(2026, 11, 26)
+    patient_id = ui_services.patients.register(
+        anna, PatientInput("Ines", "Varga", date(1958, 7, 21), Sex.FEMALE, "1 Demo St", "Springfield", "IL",
+                           "62701"), today,
+    )
+    dialog = RegisterPatientDialog(ui_services, anna, lambda: today, patient=ui_services.patients.get(anna, patient_id))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    # meanwhile, at the other desk, ben saves a new phone number
+    shown = ui_services.patients.get(ben, patient_id)
+    ui_services.patients.update_patient(
+        ben, patient_id,
+        PatientInput("Ines", "Varga", date(1958, 7, 21), Sex.FEMALE, "1 Demo St", "Springfield", "IL", "62701",
+                     phone="2175550188"),
+        today, expected_version=shown.version,
+    )
+
+    _type(qtbot, dialog, {"city": "Shelbyville"})
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.conflict is not None and dialog.conflict.isVisible(), timeout=5000)
+    box = dialog.conflict
+    assert isinstance(box, QMessageBox) and "changed by ben at" in box.text()
+    assert ui_services.patients.get(anna, patient_id).city == "Springfield"  # nothing was overwritten
+    assert dialog.fields["city"].text() == "Shelbyville"  # anna's typing is still on screen
+
+    box.findChild(type(dialog.save_button), "reloadButton").click()
+    qtbot.waitUntil(lambda: dialog.fields["phone"].text() == "2175550188", timeout=5000)
+    assert dialog.fields["city"].text() == "Springfield" and "Reloaded" in dialog.error.text()
+    _type(qtbot, dialog, {"city": "Shelbyville"})
+    with qtbot.waitSignal(dialog.updated, timeout=5000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    saved = ui_services.patients.get(anna, patient_id)
+    assert (saved.phone, saved.city) == ("2175550188", "Shelbyville")
+    wait_for_idle()
