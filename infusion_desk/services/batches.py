@@ -11,6 +11,10 @@ interchange. The order of steps is what keeps the books straight when something 
 3. only then is the temporary file renamed to its final name, so a half-written file never
    carries a name the clearinghouse portal would pick up.
 
+If the process dies between steps 2 and 3 (killed, power cut), the batch is recorded and its
+file waits under its hidden temporary name: the next export to that folder writes the batch's
+file from its stored content and removes the temporary file, before exporting anything else.
+
 A batch is *submitted* when the user confirms the upload (or the clearinghouse's 999
 acknowledges it), never because a file was written. Re-exporting a batch writes the stored
 content again, byte for byte.
@@ -52,6 +56,8 @@ TRANSACTION_837 = "transaction.837"
 """ST02 counter for claim files (its own series: 270s count separately)."""
 
 Progress = Callable[[int, int], None]
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[A-Za-z0-9_]+\.part")
+"""A temporary file of :func:`write_temporary`: ``.{final name}.{random}.part``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +271,7 @@ class BatchService:
             raise ValidationFailed(
                 [error("EXPORT_FOLDER", f"Cannot use the folder {folder}: {exc.strerror}.", "export_folder")]
             ) from exc
+        self._finish_interrupted(folder)
         chunks = [ids[i : i + per_file] for i in range(0, len(ids), per_file)]
         files: list[ExportedFile] = []
         held: list[str] = []
@@ -282,6 +289,33 @@ class BatchService:
             if progress is not None:
                 progress(done, len(ids))
         return ExportSummary(tuple(files), tuple(held), was_cancelled)
+
+    def _finish_interrupted(self, folder: Path) -> None:
+        """Write the files of recorded batches whose export stopped before the rename (see above).
+
+        Temporary files of batches never recorded (the export died before its commit) are left:
+        their names are hidden and end in ``.part``, so nothing takes them for a batch.
+        """
+        waiting: dict[str, list[Path]] = {}
+        for temp in folder.glob(".*.part"):
+            found = _TEMPORARY.fullmatch(temp.name)
+            if found:
+                waiting.setdefault(found["name"], []).append(temp)
+        if not waiting:
+            return
+        with self._db.session() as session:
+            recorded = session.execute(
+                sa.select(ClaimBatch.file_name, ClaimBatch.content, ClaimBatch.file_sha256).where(
+                    ClaimBatch.file_name.in_(list(waiting)), ClaimBatch.content.is_not(None)
+                )
+            ).all()
+        for name, content, digest in recorded:
+            data = content.encode("ascii")
+            path = folder / name
+            if not path.exists() and hashlib.sha256(data).hexdigest() == digest:
+                write_atomically(path, data)
+            for temp in waiting[name]:
+                temp.unlink(missing_ok=True)
 
     def _export_chunk(
         self,

@@ -23,14 +23,18 @@ claims or claims a replacement claim superseded.
 **The run** reads everything first, renders each statement and the run's PDF (every
 statement in one file, for printing) to hidden temporary files, then records one
 ``Statement`` per patient, each with the snapshot of everything printed, in one
-transaction, and only then gives the files their final names. A failure before the end
-records nothing and leaves no file under a final name. The previous balance is the amount
-due on the patient's last statement; payments since are the patient payments posted after
-it (refunds count negative).
+transaction, and only then gives the files their final names (the run's PDF last). A failure
+before the end records nothing and leaves no file under a final name. A run killed after its
+record but before the last rename is finished by the next run into the same folder, before it
+does anything else: the statements on record get their files, from the temporary files.
+
+The previous balance is the amount due on the patient's last statement; payments since are
+the patient payments posted after it (refunds count negative).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +94,8 @@ CHUNK = 900
 
 Progress = Callable[[int, int], None]
 """(statements rendered, statements to render)."""
+_RUN_PARTIAL = re.compile(r"\.statements_(?P<day>\d{8})_(?P<suffix>[0-9a-f]{10})\.pdf\.partial")
+"""A run's PDF still under its temporary name: the run was interrupted before its last rename."""
 
 _WAITING = (
     LineResponsibility.SECONDARY_PENDING,
@@ -620,6 +626,7 @@ class StatementService:
     ) -> RunSummary:
         """Send the statements a preview lists: the PDFs in ``out_dir`` and a record of each."""
         _require_run(actor)
+        self._finish_interrupted(Path(out_dir))
         read_at = utcnow()
         with self._db.session() as session:
             on = today or clinic_today(session)
@@ -680,6 +687,44 @@ class StatementService:
             for statement_id, (row, statement), count, path in zip(ids, built, pages, paths, strict=True)
         )
         return RunSummary(run_id, on, due_date, sent, run_path, skipped)
+
+    def _finish_interrupted(self, folder: Path) -> None:
+        """Give their final names to the files of a run killed between its record and its last rename.
+
+        A run's PDF under its temporary name whose run is on record marks such a run; its
+        statements' files are renamed (or drawn again from the snapshot if one is missing). The
+        temporary files of a run never recorded are left for the next run to overwrite.
+        """
+        runs = {}
+        for temporary in folder.glob(".statements_*.pdf.partial") if folder.is_dir() else ():
+            found = _RUN_PARTIAL.fullmatch(temporary.name)
+            if found:
+                runs[f"{found['day']}-{found['suffix']}"] = temporary
+        if not runs:
+            return
+        with self._db.session() as session:
+            recorded = session.execute(
+                sa.select(StatementRow.run_id, StatementRow.snapshot)
+                .where(StatementRow.run_id.in_(list(runs)))
+                .order_by(StatementRow.id)
+            ).all()
+        finished = set()
+        try:
+            for run_id, snapshot in recorded:
+                statement = from_snapshot(snapshot)
+                path = folder / _file_name(statement)
+                if not path.exists():
+                    if not _partial(path).exists():
+                        _partial(path).write_bytes(render_statement(statement))
+                    _partial(path).replace(path)
+                finished.add(run_id)
+            for run_id in finished:
+                runs[run_id].replace(runs[run_id].with_name(runs[run_id].name[1 : -len(".partial")]))
+        except OSError as exc:
+            raise EnvironmentFault(
+                f"An earlier statement run into {folder} was interrupted, and its files could not be "
+                f"given their final names ({exc.strerror or exc}). Nothing new was sent."
+            ) from exc
 
     @staticmethod
     def _write(path: Path, data: bytes, written: list[Path]) -> None:
