@@ -71,6 +71,9 @@ LOW_DOSES = 2
 
 STATUSES = ("requested", "pending", "approved", "denied", "expired")
 
+LARGEST_APPROVAL = Decimal("1e12")
+"""Approved units or visits from here up are a typing slip, and past what the record can count."""
+
 # The same mass conversions the coding engine uses to bill a dose in the code's unit.
 _MASS_TO_MG = {"mg": Decimal(1), "g": Decimal(1000), "mcg": Decimal("0.001")}
 
@@ -365,8 +368,19 @@ def _parse_units(
         number = Decimal(value)
     except InvalidOperation:
         return None, [error("NUMBER", f"{field}: {label} {value!r} is not a number.", field)]
-    if not number.is_finite() or number <= 0:
+    if not number.is_finite():
+        return None, [error("NUMBER", f"{field}: {label} {value!r} is not a number.", field)]
+    if number <= 0:
         return None, [error("NUMBER", f"{field}: {label} must be more than zero.", field)]
+    if number >= LARGEST_APPROVAL:
+        return None, [
+            error(
+                "NUMBER",
+                f"{field}: {label} {value!r} is too large: no approval reaches a trillion. "
+                "Check the number on the payer's letter.",
+                field,
+            )
+        ]
     if whole and number != number.to_integral_value():
         return None, [error("NUMBER", f"{field}: {label} must be a whole number.", field)]
     if number != number.quantize(Decimal("0.001")):
