@@ -86,6 +86,7 @@ from infusion_desk.models.enums import (
     LineResponsibility,
     WorkItemStatus,
 )
+from infusion_desk.services import audit
 from infusion_desk.services.access import Actor, Permission
 from infusion_desk.services.claims import clinic_today
 from infusion_desk.services.coding import clinic_timezone
@@ -200,10 +201,14 @@ class ReportService:
             )
 
     def claims_behind(self, actor: Actor, claim_ids: Iterable[int]) -> list[ClaimBehind]:
-        """The claims a figure stands on, oldest service first: number, patient, payer, status, balance."""
+        """The claims a figure stands on, oldest service first: number, patient, payer, status, balance.
+
+        The list names patients, so each patient on it gets a ``view`` in the audit trail.
+        """
         actor.require(Permission.REPORTS_VIEW)
         ids = sorted(set(claim_ids))
         found: list[ClaimBehind] = []
+        patient_ids: set[int] = set()
         with self._db.session() as session:
             for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
                 open_patient = sa.case(
@@ -226,6 +231,7 @@ class ReportService:
                     sa.select(
                         Claim.id, Claim.claim_number, Patient.last_name, Patient.first_name, Patient.mrn,
                         Payer.name, Claim.service_date_from, Claim.status, Claim.total_charge, owed,
+                        Claim.patient_id,
                     )
                     .join(Patient, Patient.id == Claim.patient_id)
                     .join(Payer, Payer.id == Claim.payer_id)
@@ -237,12 +243,16 @@ class ReportService:
                     )
                 )
                 for r in session.execute(stmt):
+                    patient_ids.add(r[10])
                     found.append(
                         ClaimBehind(
                             r[0], r[1], f"{r[2]}, {r[3]} ({r[4]})", r[5], r[6],
                             r[7].value.replace("_", " "), r[8], r[9],
                         )
                     )
+            audit.record_patients(
+                session, actor, "view", "report_claims", None, patient_ids, detail={"claims": len(found)}
+            )
         found.sort(key=lambda c: (c.service_date, c.claim_number))
         return found
 

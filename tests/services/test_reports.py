@@ -28,6 +28,7 @@ from infusion_desk.billing.report_model import Report
 from infusion_desk.models import (
     Adjustment,
     Appeal,
+    AuditEvent,
     Claim,
     ClaimLine,
     ClaimStatusEvent,
@@ -359,6 +360,12 @@ def test_drill_lists_the_same_claims_as_the_row_and_claims_behind_shows_them(cli
     assert behind[0].patient == "Example, Testy (DM0000001)"
     (c2,) = clinic.reports.claims_behind(clinic.manager, [clinic.claims["C2"]])
     assert c2.balance == D("200.00")  # the patient's 200.00 still owed
+    # the list names patients: each listing is a view of theirs in the audit trail
+    with clinic.services.db.session() as session:
+        viewed = session.execute(
+            sa.select(AuditEvent.username, AuditEvent.patient_id).where(AuditEvent.entity == "report_claims")
+        ).all()
+    assert viewed and all(name == clinic.manager.username and pid is not None for name, pid in viewed)
 
 
 def test_dashboard_gives_five_figures_with_six_months_of_trend(clinic: Clinic) -> None:
