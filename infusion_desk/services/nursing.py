@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,7 +34,7 @@ from infusion_desk.models import (
     VisitAddendum,
     VitalSign,
 )
-from infusion_desk.models.base import utcnow
+from infusion_desk.models.base import ScaledDecimal, utcnow
 from infusion_desk.models.db import Database
 from infusion_desk.models.enums import AdminClass, AdminMethod, Severity, VisitStatus
 from infusion_desk.services import audit
@@ -45,6 +45,8 @@ from infusion_desk.services.visits import load_visit
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 DOSE_UNITS = ("mg", "g", "mcg", "mL", "units")
+LARGEST_AMOUNT = Decimal("1e12")
+"""A dose or waste from here up is a slip of the keyboard, and more than the record can count."""
 
 
 @dataclass
@@ -150,6 +152,19 @@ class VisitSheet:
 
 def _fail(code: str, message: str, subject: str) -> ValidationFailed:
     return ValidationFailed([error(code, message, subject)])
+
+
+def _unstorable(amount: Decimal, typed: str, column: str, label: str) -> str | None:
+    """Why ``amount`` cannot be kept in the administration's ``column`` as typed; None when it can.
+
+    The record keeps a fixed number of decimal places and refuses to round a dose.
+    """
+    places = cast(ScaledDecimal, Administration.__table__.c[column].type).scale
+    if amount.copy_abs() >= LARGEST_AMOUNT:  # abs() would round to the context and overflow
+        return f"{label} {typed} is too large: check the amount entered (it must be under a trillion)."
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        return f"{label} {typed} has more than {places} decimal places: enter it to at most {places}."
+    return None
 
 
 def _clock(moment: datetime, session: Session) -> str:
@@ -704,7 +719,9 @@ class NursingService:
                     self._not_future(moment, key)
                 except ValidationFailed as exc:
                     findings.extend(exc.findings)
-        if start is not None and stop is not None and stop < start:
+        # a time without a zone (already refused above) cannot be set against one with a zone
+        comparable = not any(f.code == "TIME" for f in findings)
+        if comparable and start is not None and stop is not None and stop < start:
             findings.append(
                 error(
                     "TIME",
@@ -712,7 +729,7 @@ class NursingService:
                     "stop_at",
                 )
             )
-        if start is not None and stop is not None:
+        if comparable and start is not None and stop is not None:
             for pause in admin.interruptions:
                 if pause.paused_at < start or (pause.resumed_at or pause.paused_at) > stop:
                     findings.append(
@@ -730,6 +747,8 @@ class NursingService:
                 dose = quantity(str(dose_amount).strip())
                 if dose <= 0:
                     findings.append(error("DOSE", "Dose must be more than zero.", "dose_amount"))
+                elif problem := _unstorable(dose, str(dose_amount).strip(), "dose_amount", "Dose"):
+                    findings.append(error("DOSE", problem, "dose_amount"))
             except ValueError:
                 findings.append(error("DOSE", f"Dose {dose_amount!r} is not a number.", "dose_amount"))
         unit = values.get("dose_unit") or (drug.billing_unit if drug and dose is not None else None)
@@ -742,6 +761,8 @@ class NursingService:
                 waste = quantity(str(waste_amount).strip())
                 if waste < 0:
                     findings.append(error("WASTE", "Waste cannot be negative.", "waste_amount"))
+                elif problem := _unstorable(waste, str(waste_amount).strip(), "waste_amount", "Waste"):
+                    findings.append(error("WASTE", problem, "waste_amount"))
             except ValueError:
                 findings.append(error("WASTE", f"Waste {waste_amount!r} is not a number.", "waste_amount"))
             if drug is not None and not drug.single_dose_container and waste:
