@@ -385,14 +385,28 @@ def cmd_code(args: argparse.Namespace, url: str | None) -> int:
     """Print the coded lines of a visit as JSON; malformed input exits 2 naming the field."""
     from infusion_desk.billing.coding import CodingInputError, code_json
 
+    source = "standard input" if args.file == "-" else args.file
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE) from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(
+            f"{source} is not UTF-8 text (byte {exc.start + 1} is 0x{exc.object[exc.start]:02x}): "
+            "save the visit as UTF-8 JSON",
+            EXIT_USAGE,
+        ) from exc
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"{args.file} is not JSON: {exc.msg} at line {exc.lineno}", EXIT_USAGE) from exc
+    except ValueError as exc:  # an integer past the 4,300 digits int() reads
+        raise CliError(
+            f"{source} holds a number of more than 4,300 digits: no visit field takes one; check the file",
+            EXIT_USAGE,
+        ) from exc
+    except RecursionError as exc:
+        raise CliError(f"{source} nests arrays or objects too deeply to read", EXIT_USAGE) from exc
     catalog = None
     payer_settings = None
     if url is not None:

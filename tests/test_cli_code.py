@@ -124,3 +124,34 @@ def test_uses_the_clinic_payer_settings_with_a_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     codes = [line["code"] for line in json.loads(result.stdout)["lines"]]
     assert codes[:2] == ["96365", "96366"]
+
+
+def test_a_file_not_in_utf8_exits_2_saying_so(tmp_path: Path) -> None:
+    path = tmp_path / "visit.json"
+    raw = json.dumps({**VISIT, "note": "Zoë Testpatient"}, ensure_ascii=False).encode("latin-1")
+    path.write_bytes(raw)
+    where = raw.index("ë".encode("latin-1")) + 1
+    result = run(["code", str(path)])
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"infusion-desk: {path} is not UTF-8 text (byte {where} is 0xeb): "
+        "save the visit as UTF-8 JSON"
+    )
+    assert result.stdout == ""
+
+
+def test_a_number_too_long_to_read_exits_2_saying_so() -> None:
+    text = json.dumps(VISIT).replace('"amount": 365', '"amount": ' + "9" * 5000)
+    result = run(["code", "-"], text)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "infusion-desk: standard input holds a number of more than 4,300 digits: no visit field takes one; "
+        "check the file"
+    )
+    assert result.stdout == ""
+
+
+def test_arrays_nested_past_reading_exit_2_saying_so() -> None:
+    result = run(["code", "-"], "[" * 200_000)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "infusion-desk: standard input nests arrays or objects too deeply to read"
