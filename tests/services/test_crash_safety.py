@@ -329,6 +329,8 @@ def check_statements(services: Services, out: Path, *, finished: bool) -> dict[s
 # --- (a) a claim batch export --------------------------------------------------------------------
 
 EXPORT_POINTS = {
+    "second file's control numbers being taken": Point("sql", "^UPDATE control_number", nth=5),
+    "second file's control numbers committed": Point("committed", after=Point("sql", "^UPDATE control_number", nth=6)),
     "control numbers taken, batch not yet inserted": Point("sql", "^INSERT INTO claim_batch"),
     "batch inserted, its claims not yet marked": Point("sql", "^UPDATE claim SET batch_id"),
     "claims marked, audit trail being written": Point("sql", "^INSERT INTO audit_event"),
@@ -453,6 +455,24 @@ def _posting_recovers(
         assert era_state(services) == reference.after
     if path is not None and key is not None:
         check_sound(path, key)
+
+
+def test_posting_killed_after_its_commit_posts_nothing_from_a_new_download_of_the_payment(
+    clinics: Clinics, era_reference: Reference, tmp_path: Path
+) -> None:
+    """The payer's file fetched again is other bytes (not 'already imported'): its payment is still skipped."""
+    copy = _copy(clinics.exported, tmp_path)
+    kill_job(Job("era", copy.url, copy.out, era=clinics.era, point=ERA_POINTS["committed, result not yet returned"]),
+             clinics.code)
+    download = tmp_path / "payment-downloaded-again.835"
+    download.write_text(clinics.era.read_text(encoding="ascii").replace("~", "~\n"), encoding="ascii")
+    with _open(copy.url) as services:
+        assert era_state(services) == era_reference.after
+        result = RemittanceService(services.db).import_file(_biller(services), download)
+        state = era_state(services)
+    assert not result.already_imported and result.already_posted and not result.claims_posted
+    assert state["payments"] == 1 and state["lines"] == era_reference.after["lines"]
+    assert state["claims"] == era_reference.after["claims"]
 
 
 # --- (c) a statement run -------------------------------------------------------------------------
