@@ -79,6 +79,10 @@ WASTE_MODIFIERS = frozenset({"JW", "JZ"})
 PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})
 """CLP02 codes of a claim the payer processed (as primary, secondary or tertiary, maybe forwarded)."""
 DENIED = "4"
+CENTS = 2
+"""Decimal places of an amount in the ledger (``Money()``): the 835 reader keeps what the file sent."""
+THOUSANDTHS = 3
+"""Decimal places of a unit count (``Quantity()``)."""
 
 
 @dataclass
@@ -170,6 +174,7 @@ class RemittanceService:
             )
         if not remittance.claims:
             problems.append(error("NO_CLAIMS", "Add the claims the EOB pays or denies.", "claims"))
+        problems += [error("CENTS", p, "remittance") for p in finer_than_the_ledger(remittance)]
         if problems:
             raise ValidationFailed(problems)
         with collector_paused(), self._db.session() as session:
@@ -269,6 +274,20 @@ class RemittanceService:
                     )
                 ]
             )
+        finer = [problem for r in remittances for problem in finer_than_the_ledger(r)]
+        if finer:
+            shown = finer[:10] + ([f"... and {len(finer) - 10} more."] if len(finer) > 10 else [])
+            raise ValidationFailed(
+                [
+                    error(
+                        "CENTS",
+                        f"{file_name} has amounts the ledger cannot hold, so nothing was posted. "
+                        + " ".join(shown)
+                        + " Ask the payer or clearinghouse for a corrected file in whole cents.",
+                        "file",
+                    )
+                ]
+            )
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._db.session() as session:
             if session.scalar(
@@ -300,6 +319,67 @@ class RemittanceService:
                 },
             )
         return result
+
+
+def _finer_than(value: Decimal, places: int) -> bool:
+    """Whether ``value`` has a non-zero digit past ``places`` decimals (exactly, whatever its size)."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return True  # NaN or infinity: never an amount
+    below = -places - exponent
+    return below > 0 and any(digits[-below:])
+
+
+def finer_than_the_ledger(remittance: rm.Remittance) -> list[str]:
+    """Every amount of ``remittance`` in fractions of a cent (and unit count past a thousandth), in words.
+
+    The 835 reader keeps amounts as sent (``123.456``); the ledger stores whole cents and
+    rounding a payer's money is not ours to do, so such a file is refused, naming where.
+
+    >>> from datetime import date
+    >>> line = rm.ServicePayment("96365", (), Decimal("250"), Decimal("123.456"))
+    >>> claim = rm.ClaimPayment("C0000042", "1", Decimal("250"), Decimal("123.456"), lines=(line,))
+    >>> for problem in finer_than_the_ledger(
+    ...     rm.Remittance("EFT1", "1999999999", "", "ACH", date(2026, 11, 20), Decimal("123.46"), (claim,))
+    ... ):
+    ...     print(problem)
+    Claim C0000042: the paid amount (CLP04) 123.456 has fractions of a cent.
+    Claim C0000042, service line 1 (96365): the paid amount (SVC03) 123.456 has fractions of a cent.
+    """
+    problems: list[str] = []
+
+    def amount(where: str, what: str, value: Decimal | None) -> None:
+        if value is not None and _finer_than(value, CENTS):
+            problems.append(f"{where}: {what} {value} has fractions of a cent.")
+
+    def units(where: str, what: str, value: Decimal | None) -> None:
+        if value is not None and _finer_than(value, THOUSANDTHS):
+            problems.append(f"{where}: {what} {value} has more than {THOUSANDTHS} decimal places.")
+
+    def adjustments(where: str, cas: Iterable[rm.CasAdjustment]) -> None:
+        for adjustment in cas:
+            amount(where, f"the adjustment {adjustment.group}-{adjustment.reason} (CAS)", adjustment.amount)
+            units(where, f"the quantity of adjustment {adjustment.group}-{adjustment.reason} (CAS)",
+                  adjustment.quantity)
+
+    payment = f"Payment {remittance.trace_number}"
+    amount(payment, "the payment total (BPR02)", remittance.total_paid)
+    for plb in remittance.provider_adjustments:
+        amount(payment, f"the provider-level adjustment {plb.reason} (PLB)", plb.amount)
+    for claim in remittance.claims:
+        where = f"Claim {claim.patient_control_number}"
+        amount(where, "the charge (CLP03)", claim.total_charge)
+        amount(where, "the paid amount (CLP04)", claim.paid)
+        amount(where, "the patient responsibility (CLP05)", claim.patient_responsibility)
+        adjustments(where, claim.adjustments)
+        for number, line in enumerate(claim.lines, start=1):
+            at = f"{where}, service line {number} ({line.code})"
+            amount(at, "the charge (SVC02)", line.charge)
+            amount(at, "the paid amount (SVC03)", line.paid)
+            amount(at, "the allowed amount (AMT*B6)", line.allowed)
+            units(at, "the units paid (SVC05)", line.units_paid)
+            adjustments(at, line.adjustments)
+    return problems
 
 
 def _post(

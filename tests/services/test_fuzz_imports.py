@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.exc import StatementError
 
+from infusion_desk.billing import remittance as rm
 from infusion_desk.billing.x12 import remit835
-from infusion_desk.models import Payer
+from infusion_desk.models import Payer, RemittanceLine
 from infusion_desk.models.base import Base
 from infusion_desk.models.enums import EraPosting, PayerType, Role
 from infusion_desk.services.access import Actor
@@ -173,13 +174,8 @@ def test_a_balanced_835_with_amounts_past_what_the_ledger_holds_is_refused_namin
     assert desk.counts() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=StatementError,
-    reason="services/remittances.py posts amounts the 835 reader keeps with more than two decimals "
-    "(test_amounts_keep_more_than_two_decimals_as_sent); the Money column refuses them with ValueError",
-)
 def test_a_balanced_835_with_fractions_of_a_cent_is_refused_in_words(desk: Desk) -> None:
+    # the reader keeps them as sent (test_amounts_keep_more_than_two_decimals_as_sent); the ledger keeps cents
     text = _balanced(
         REMIT,
         ("BPR*I*155*", "BPR*I*155.005*"),
@@ -189,6 +185,55 @@ def test_a_balanced_835_with_fractions_of_a_cent_is_refused_in_words(desk: Desk)
     )
     desk.file.write_text(text)
     before = desk.counts()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as refused:
         RemittanceService(desk.services.db).import_file(desk.actor, desk.file)
+    assert [(f.subject, f.message) for f in refused.value.findings] == [
+        (
+            "file",
+            "inbound.txt has amounts the ledger cannot hold, so nothing was posted. "
+            "Payment CHK7788: the payment total (BPR02) 155.005 has fractions of a cent. "
+            "Claim C0000042: the paid amount (CLP04) 160.005 has fractions of a cent. "
+            "Claim C0000042, service line 1 (96365): the paid amount (SVC03) 160.005 has fractions of a cent. "
+            "Claim C0000042, service line 1 (96365): the adjustment CO-45 (CAS) 49.995 has fractions of a cent. "
+            "Ask the payer or clearinghouse for a corrected file in whole cents.",
+        )
+    ]
+    assert desk.counts() == before
+
+
+def test_a_balanced_835_with_units_paid_past_a_thousandth_is_refused_in_words(desk: Desk) -> None:
+    desk.file.write_text(_balanced(REMIT, ("SVC*HC:96365*250*160**1", "SVC*HC:96365*250*160**1.2345")))
+    before = desk.counts()
+    with pytest.raises(ValidationFailed) as refused:
+        RemittanceService(desk.services.db).import_file(desk.actor, desk.file)
+    assert (
+        "Claim C0000042, service line 1 (96365): the units paid (SVC05) 1.2345 has more than 3 decimal places."
+        in refused.value.findings[0].message
+    )
+    assert desk.counts() == before
+
+
+def test_trailing_zeros_past_the_cent_are_whole_cents_and_post(desk: Desk) -> None:
+    desk.file.write_text(_balanced(REMIT, ("SVC*HC:96365*250*160**1", "SVC*HC:96365*250.000*160.000**1.0000")))
+    assert RemittanceService(desk.services.db).import_file(desk.actor, desk.file).payments == 1
+    with desk.services.db.session() as session:
+        stored = session.execute(sa.select(RemittanceLine.charge, RemittanceLine.paid, RemittanceLine.units_paid))
+        assert stored.all() == [(Decimal("250.00"), Decimal("160.00"), Decimal("1.000"))]
+
+
+def test_a_paper_eob_in_fractions_of_a_cent_is_refused_in_words(desk: Desk) -> None:
+    # the EOB screen rounds what is typed to the cent; the service holds for any other caller
+    line = rm.ServicePayment("96365", (), Decimal("250"), Decimal("160.005"),
+                             adjustments=(rm.CasAdjustment("CO", "45", Decimal("89.995")),))
+    claim = rm.ClaimPayment("C0000042", "1", Decimal("250"), Decimal("160.005"), lines=(line,))
+    eob = rm.Remittance("CHK7788", "", "", "CHK", date(2026, 11, 20), Decimal("160.005"), (claim,))
+    before = desk.counts()
+    with pytest.raises(ValidationFailed) as refused:
+        RemittanceService(desk.services.db).enter(desk.actor, eob)
+    assert [(f.code, f.message) for f in refused.value.findings] == [
+        ("CENTS", "Payment CHK7788: the payment total (BPR02) 160.005 has fractions of a cent."),
+        ("CENTS", "Claim C0000042: the paid amount (CLP04) 160.005 has fractions of a cent."),
+        ("CENTS", "Claim C0000042, service line 1 (96365): the paid amount (SVC03) 160.005 has fractions of a cent."),
+        ("CENTS", "Claim C0000042, service line 1 (96365): the adjustment CO-45 (CAS) 89.995 has fractions of a cent."),
+    ]
     assert desk.counts() == before
