@@ -37,10 +37,13 @@ VISIT = {
 }
 
 
-def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "infusion_desk", *args],
         input=stdin,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -101,14 +104,17 @@ def test_stop_before_start_is_reported_not_coded() -> None:
 
 
 def test_uses_the_clinic_payer_settings_with_a_database(tmp_path: Path) -> None:
+    import os
+
     from infusion_desk.models import Payer
-    from infusion_desk.models.db import Database
     from infusion_desk.models.enums import PayerType
-    from infusion_desk.models.migrate import upgrade
+    from infusion_desk.services.app import Services
 
     url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
-    db = Database.open(url)
-    upgrade(db)
+    services, _ = Services.open(url)  # encrypted; the child process opens it with the recovery code
+    db = services.db
+    assert db.key is not None
+    env = {**os.environ, "INFUSION_DESK_RECOVERY_CODE": db.key.recovery_code()}
     with db.session() as session:
         session.add(
             Payer(
@@ -120,7 +126,7 @@ def test_uses_the_clinic_payer_settings_with_a_database(tmp_path: Path) -> None:
         )
     db.dispose()
     visit = {**VISIT, "payer": {"type": "commercial", "name": "Acme Health"}}
-    result = run(["--database-url", url, "code", "-"], json.dumps(visit))
+    result = run(["--database-url", url, "code", "-"], json.dumps(visit), env)
     assert result.returncode == 0, result.stderr
     codes = [line["code"] for line in json.loads(result.stdout)["lines"]]
     assert codes[:2] == ["96365", "96366"]
