@@ -755,6 +755,7 @@ def restore_sqlite(
     checked = check_sqlite_backup(backup_file, key=key, recovery_code=recovery_code)
     at = now or utcnow()
     kept = _keep_current(db_path, key, folder or vault.backup_folder(db_path), at)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     incoming = db_path.with_name(db_path.name + ".restoring")
     encryption.remove_sqlite_file(incoming)
     try:
