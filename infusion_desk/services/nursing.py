@@ -269,9 +269,13 @@ class NursingService:
                 raise _fail("STATUS", f"This visit is {visit.status.value.replace('_', ' ')}.", "status")
             visit.status = VisitStatus.IN_CHAIR
             if weight_kg:
-                visit.weight_kg = self._positive(weight_kg, "weight_kg", "Weight")
+                visit.weight_kg = self._positive(
+                    weight_kg, "weight_kg", "Weight", places=2, below=1000, unit="kg"
+                )
             if height_cm:
-                visit.height_cm = self._positive(height_cm, "height_cm", "Height")
+                visit.height_cm = self._positive(
+                    height_cm, "height_cm", "Height", places=1, below=300, unit="cm"
+                )
             audit.record(session, actor, "seat", "visit", visit.id, patient_id=visit.patient_id)
 
     def sign(self, actor: Actor, visit_id: int, at: datetime | None = None) -> None:
@@ -646,13 +650,25 @@ class NursingService:
             raise _fail("FUTURE", "That time is in the future: check the clock time entered.", subject)
 
     @staticmethod
-    def _positive(text: str, subject: str, label: str) -> Decimal:
+    def _positive(text: str, subject: str, label: str, *, places: int, below: int, unit: str) -> Decimal:
+        """A measurement the visit keeps with ``places`` decimals, above zero and below ``below``."""
         try:
             value = quantity(text.strip())
         except ValueError:
             raise _fail("NUMBER", f"{label} {text!r} is not a number.", subject) from None
+        if not value.is_finite():
+            raise _fail("NUMBER", f"{label} {text!r} is not a number.", subject)
         if value <= 0:
             raise _fail("NUMBER", f"{label} must be more than zero.", subject)
+        if value >= below:
+            raise _fail("NUMBER", f"{label} {text.strip()} {unit} cannot be right: check the scale.", subject)
+        if value != value.quantize(Decimal(1).scaleb(-places)):
+            raise _fail(
+                "NUMBER",
+                f"{label} {text.strip()} has more than {places} decimal place{'s' if places != 1 else ''}: "
+                f"enter at most {places}.",
+                subject,
+            )
         return value
 
     def _timestamp(self, actor: Actor, administration_id: int, column: str, at: datetime) -> None:

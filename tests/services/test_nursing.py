@@ -256,3 +256,20 @@ def test_live_lines_count_a_running_infusion_up_to_now(services: Services, chair
     nursing.pause(nurse, admin, NOW - timedelta(minutes=30))
     paused = [line.code for line in nursing.live_coding(nurse, visit, NOW).lines]
     assert paused[:2] == ["96413", "J1745"]  # 70 minutes actually ran
+
+
+def test_a_weight_or_height_the_visit_cannot_keep_is_refused_in_words(services: Services, chair: dict[str, int]) -> None:
+    nurse = make_actor(services, Role.NURSE)
+    nursing = NursingService(services.db)
+    visit = chair["visit"]
+    nursing.check_in(nurse, visit, NOW - timedelta(hours=3))
+    for weight, words in (("72.123", "more than 2 decimal places"), ("1e30", "cannot be right"),
+                          ("7300", "cannot be right"), ("-4", "more than zero"), ("NaN", "not a number")):
+        with pytest.raises(ValidationFailed) as refused:
+            nursing.seat(nurse, visit, weight_kg=weight)
+        assert words in str(refused.value) and refused.value.findings[0].subject == "weight_kg"
+    with pytest.raises(ValidationFailed, match="more than 1 decimal place:"):
+        nursing.seat(nurse, visit, weight_kg="73", height_cm="170.25")
+    assert nursing.visit_sheet(nurse, visit).status is not VisitStatus.IN_CHAIR  # nothing was saved
+    nursing.seat(nurse, visit, weight_kg="72.12", height_cm="170.2")
+    assert nursing.visit_sheet(nurse, visit).status is VisitStatus.IN_CHAIR
