@@ -469,3 +469,27 @@ def test_a_missing_pg_bin_folder_is_named(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("INFUSION_DESK_PG_BIN", str(tmp_path))
     with pytest.raises(BackupFailed, match=f"INFUSION_DESK_PG_BIN is set to {tmp_path}, but there is no pg_dump"):
         find_pg_tool("pg_dump", 16)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: see tests/test_cli_backup.py
+def test_a_postgresql_dump_restores_on_another_computer_with_the_backup_recovery_code(
+    demo: Services, manager: Actor
+) -> None:
+    admin = make_actor(demo, Role.ADMIN, "t_admin")
+    service = BackupService(demo.db)
+    before = snapshot(demo.db)
+    record = service.backup_now(manager)
+    code = service.backup_recovery_code(admin)
+    mess_up(demo.db)
+    keys = installed(MemoryKeyring())  # a computer whose keyring never held this backup key
+    next(keys)
+    try:
+        with pytest.raises(BackupRejected, match="made on another computer"):
+            service.restore(manager, record.path)
+        result = service.restore(manager, record.path, recovery_code=code)
+    finally:
+        keys.close()
+    after = snapshot(demo.db)
+    assert result.kept_current is not None and result.kept_current.name.startswith(f"{demo.db.url.database}.")
+    audit_before, audit_after = before.pop("audit_event"), after.pop("audit_event")
+    assert after == before and audit_after[:len(audit_before)] == audit_before
