@@ -523,11 +523,11 @@ def pg_backup_key(url: URL, *, create: bool) -> DatabaseKey:
 
 def _pg_key_for(url: URL, key_id: bytes, recovery_code: str | None) -> DatabaseKey:
     if recovery_code:
-        key = _from_code(recovery_code)
-        if key.salt != key_id:
+        given = _from_code(recovery_code)
+        if given.salt != key_id:
             raise BackupRejected("That recovery code belongs to other backups, not this one; "
                                  "nothing was changed.")
-        return key
+        return given
     for candidate in (os.environ.get(BACKUP_CODE_ENV), None):
         try:
             key = _from_code(candidate) if candidate else _stored_backup_key(_pg_key_entry(url))
