@@ -39,6 +39,12 @@ from tests.memory_keyring import MemoryKeyring, installed
 TODAY = date(2026, 11, 26)
 
 
+@pytest.fixture(autouse=True)
+def _user_data_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default folder that a test reaches by mistake is this test's, never the user's data folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
+
+
 def _demo(services: Services, tmp_path: Path, patients: int, months: int) -> Services:
     generate_demo(services.db, patients=patients, months=months, seed=11, today=TODAY)
     # never the user data folder (PostgreSQL's default): this test's own
@@ -90,7 +96,7 @@ def mess_up(db: Database) -> None:
         metadata.reflect(connection)
         referenced = {fk.column.table.name for t in metadata.tables.values() for fk in t.foreign_keys}
         leaves = [t for t in metadata.sorted_tables
-                  if t.name not in referenced and t.name not in ("alembic_version", "audit_event")
+                  if t.name not in referenced and t.name not in ("alembic_version", "audit_event", "setting")
                   and connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() > 0]
         assert len(leaves) >= 2, "the demo clinic should have rows in tables nothing refers to"
         for table in leaves[:3]:
@@ -125,6 +131,7 @@ def test_restore_brings_back_every_row_of_every_table(demo30: Services) -> None:
         after_services.close()
     assert result.from_revision == result.to_revision == HEAD
     assert result.kept_current is not None and result.kept_current.is_file()
+    assert result.kept_current.parent == record.path.parent  # the clinic's backup folder
     audit_before, audit_after = before.pop("audit_event"), after.pop("audit_event")
     assert after == before
     # the trail as it was at the backup, then the restore itself
