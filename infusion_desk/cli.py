@@ -38,6 +38,7 @@ from infusion_desk import (
     __version__,
     cli_appeals,
     cli_audit,
+    cli_backup,
     cli_claims,
     cli_contracts,
     cli_reports,
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_statements.add_parsers(commands)
     cli_reports.add_parsers(commands)
     cli_audit.add_parsers(commands)
+    cli_backup.add_parsers(commands)
     return parser
 
 
@@ -471,6 +473,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
     **{name: _signed_in(handler) for name, handler in cli_statements.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_reports.HANDLERS.items()},
     **{name: _signed_in(handler) for name, handler in cli_audit.HANDLERS.items()},
+    **{name: _signed_in(handler) for name, handler in cli_backup.HANDLERS.items()},
+    **cli_backup.COMMANDS,
 }
 
 

@@ -1,7 +1,7 @@
-"""``infusion-desk backup`` and ``restore``: the handlers behind a parser built as cli.py builds it.
+"""``infusion-desk backup`` and ``restore``: the handlers, and the command as a user runs it.
 
-cli.py is not wired here: ``backup`` runs as a signed-in handler, ``restore`` as a command given
-the database URL, exactly as ``COMMANDS`` will call them.
+``backup`` runs as a signed-in handler and ``restore`` as a command given the database URL,
+as ``cli.COMMANDS`` calls them; the last test goes through ``infusion_desk.cli.main``.
 """
 
 from __future__ import annotations
@@ -196,3 +196,19 @@ def test_a_missing_file_is_named(clinic: tuple[str, Path], tmp_path: Path) -> No
     url, _ = clinic
     with pytest.raises(CliError, match=f"There is no file {tmp_path / 'nope.sqlite3'}"):
         restore(url, "restore", str(tmp_path / "nope.sqlite3"), "--yes")
+
+
+def test_backup_and_restore_through_the_infusion_desk_command(
+    clinic: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infusion_desk.cli import main
+
+    url, _first = clinic
+    original = surnames(url)
+    assert main(["--database-url", url, "backup", "--out", str(tmp_path / "usb")]) == 0
+    (made,) = list_backups(tmp_path / "usb")
+    rename_everyone(url)
+    assert main(["--database-url", url, "restore", str(made.path), "--yes"]) == 0
+    assert surnames(url) == original
+    assert main(["--database-url", url, "--user", "biller", "backup", "--out", str(tmp_path / "usb")]) == 1
+    assert "may not do this" in capsys.readouterr().err
