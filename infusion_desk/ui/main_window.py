@@ -252,6 +252,10 @@ class MainWindow(QMainWindow):
         self.chairs_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
         self.chairs_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
         file_menu.addAction(self.chairs_action)
+        self.backup_action = self._action("B&ack up now", "", self.back_up_now, "backupAction")
+        self.backup_action.setEnabled(self.actor.can(Permission.CLINIC_SETTINGS))
+        self.backup_action.setVisible(self.actor.can(Permission.CLINIC_SETTINGS))
+        file_menu.addAction(self.backup_action)
         self.users_action = self._action("&Users…", "", self.open_users, "usersAction")
         self.users_action.setEnabled(self.actor.can(Permission.USERS_MANAGE))
         self.users_action.setVisible(self.actor.can(Permission.USERS_MANAGE))
@@ -341,6 +345,24 @@ class MainWindow(QMainWindow):
         if front_desk is not None:
             self.tabs.setCurrentWidget(front_desk)
             front_desk.register_patient()
+
+    def back_up_now(self) -> None:
+        """A manual backup of the database, on the worker thread; the status bar says where it went."""
+        if not self.actor.can(Permission.CLINIC_SETTINGS):
+            return
+        from infusion_desk.services.backups import BackupService
+
+        service, actor = BackupService(self.services.db), self.actor
+        self.statusBar().showMessage("Backing up the database…")
+        self._runner.run(
+            lambda: service.backup_now(actor),
+            lambda record: self.statusBar().showMessage(f"Backed up to {record.path}.", 15000),
+            self._backup_failed,
+        )
+
+    def _backup_failed(self, exc: Exception) -> None:
+        self.statusBar().showMessage(f"Backup failed: {describe(exc)}")
+        show_error(self, exc)
 
     def open_users(self) -> None:
         if not self.actor.can(Permission.USERS_MANAGE):

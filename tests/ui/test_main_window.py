@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
@@ -92,6 +94,11 @@ def test_admin_sees_all_four_workspaces(qtbot, ui_services: Services, admin_acto
     window.users_action.trigger()
     qtbot.waitUntil(lambda: window.users_dialog.isVisible(), timeout=5_000)
     window.users_dialog.reject()
+    # File → Back up now: a backup beside the database, and the status bar says where
+    window.backup_action.trigger()
+    qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage(), timeout=20_000)
+    backup = Path(window.statusBar().currentMessage().removeprefix("Backed up to ").removesuffix("."))
+    assert backup.exists() and backup.parent.name == "backups"
 
 
 def test_title_names_the_clinic_without_demo(qtbot, ui_services: Services, clinic) -> None:  # type: ignore[no-untyped-def]
