@@ -15,14 +15,15 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QByteArray, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QWidget
 
 from infusion_desk.ui.errors import describe
 from infusion_desk.ui.passphrase_dialog import PassphraseDialog
 from infusion_desk.ui.sign_in import SignInDialog
 from infusion_desk.ui.tasks import TaskRunner, wait_for_idle
+from infusion_desk.ui.workstation import workstation_settings
 
 if TYPE_CHECKING:
     from infusion_desk.services.app import Services
@@ -30,6 +31,25 @@ if TYPE_CHECKING:
     from infusion_desk.ui.main_window import MainWindow
 
 APP_NAME = "Infusion Desk"
+
+
+def splitter_key(splitter: QSplitter) -> str:
+    """A splitter's name in the workstation settings: its ancestors' object names down to it.
+
+    ``"appWindow/mainWindow/billingWorkspace/claimsView/QSplitter0"``; a splitter without an
+    object name is known by its class and its place among its like siblings.
+    """
+    parts: list[str] = []
+    node: QObject | None = splitter
+    while node is not None:
+        name = node.objectName()
+        if not name:
+            parent = node.parent()
+            siblings = [] if parent is None else [c for c in parent.children() if type(c) is type(node)]
+            name = f"{type(node).__name__}{siblings.index(node) if node in siblings else 0}"
+        parts.append(name)
+        node = node.parent()
+    return "/".join(reversed(parts))
 
 
 class AppWindow(QMainWindow):
@@ -61,6 +81,7 @@ class AppWindow(QMainWindow):
         self.sign_in.rejected.connect(self.close)
         self.stack.addWidget(self.sign_in)
         self.resize(self.sign_in.sizeHint().expandedTo(self.sign_in.minimumSizeHint()))
+        self._restore_geometry()
         self._runner.run(open_services, self._opened, self._open_failed)
 
     def _opened(self, services: Services) -> None:
@@ -120,6 +141,7 @@ class AppWindow(QMainWindow):
         self.stack.setCurrentWidget(main)
         self.main = main
         self.resize(self.size().expandedTo(main.sizeHint()))
+        self._restore_splitters()
         self._start_idle_lock(main)
         self.signedIn.emit()
 
@@ -140,7 +162,31 @@ class AppWindow(QMainWindow):
             lambda: auth.idle_lock_minutes(actor), self.idle_lock.set_timeout_minutes, lambda _exc: None
         )
 
+    # -- what this workstation remembers: the window's place and size, the splitters ---------
+
+    def _restore_geometry(self) -> None:
+        """Where and how big the window was when it last closed here (maximised stays maximised)."""
+        geometry = workstation_settings().value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)  # Qt brings it back onto a screen that is still there
+
+    def _restore_splitters(self) -> None:
+        settings = workstation_settings()
+        for splitter in self.findChildren(QSplitter):
+            state = settings.value(f"splitters/{splitter_key(splitter)}")
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+
+    def _save_layout(self) -> None:
+        if not self.isVisible():
+            return
+        settings = workstation_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        for splitter in self.findChildren(QSplitter):
+            settings.setValue(f"splitters/{splitter_key(splitter)}", splitter.saveState())
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_layout()
         if self.idle_lock is not None:
             self.idle_lock.stop()
         wait_for_idle(3000)

@@ -61,6 +61,7 @@ from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.windowing import pin_minimum_size
+from infusion_desk.ui.workstation import workstation_settings
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -98,7 +99,7 @@ BATCH_COLUMNS: tuple[Column[BatchRow], ...] = (
 
 def settings_store() -> QSettings:
     """Where the workstation remembers the export folder (per user, not in the clinic database)."""
-    return QSettings("InfusionDesk", "InfusionDesk")
+    return workstation_settings()
 
 
 def ask_folder(parent: QWidget, title: str, start: str) -> str | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 
 from infusion_desk.models.enums import PayerType, PolicyRank, Role, Sex
 from infusion_desk.services.access import Actor
@@ -17,6 +19,21 @@ from infusion_desk.ui.tasks import wait_for_idle
 from tests.conftest import make_actor
 
 TODAY = date(2026, 11, 26)  # a Thursday
+
+
+@pytest.fixture(autouse=True)
+def workstation_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test's own empty workstation settings: the developer's real settings are never read or written.
+
+    ``ui/workstation.py`` opens its store in the default format, so the ini format pointed at a
+    temporary folder catches every window geometry, column layout and export folder a test saves.
+    """
+    folder = tmp_path_factory.mktemp("workstation")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for settings_format in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(folder))
+        QSettings.setPath(settings_format, QSettings.Scope.SystemScope, str(folder / "system"))
+    return folder
 
 
 def clinic_details(name: str = "Lakeview Infusion Suite", *, is_demo: bool = False) -> ClinicDetails:
