@@ -790,7 +790,6 @@ class PatientService:
                 patient.mrn = mrn
             before = _patient_values(patient)
             _apply_patient(patient, data)
-            changed = sorted(k for k, v in _patient_values(patient).items() if before[k] != v)
             audit.record(
                 session,
                 actor,
@@ -798,7 +797,7 @@ class PatientService:
                 "patient",
                 patient.id,
                 patient_id=patient.id,
-                detail={"fields": changed},
+                detail=_changes(before, _patient_values(patient)),
             )
             return patient.id
 
@@ -845,7 +844,6 @@ class PatientService:
             _raise_if_blocking(_rank_conflicts(others, data.rank, data.effective_date, data.termination_date))
             before = _policy_values(policy)
             _apply_policy(policy, data, payer)
-            changed = sorted(k for k, v in _policy_values(policy).items() if before[k] != v)
             audit.record(
                 session,
                 actor,
@@ -853,7 +851,7 @@ class PatientService:
                 "insurance_policy",
                 policy.id,
                 patient_id=policy.patient_id,
-                detail={"fields": changed},
+                detail=_changes(before, _policy_values(policy)),
             )
             return policy.patient_id
 
@@ -1072,6 +1070,24 @@ _PATIENT_FIELDS = (
     "guarantor_relationship",
     "guarantor_phone",
 )
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The audit trail's account of an edit: which fields changed, what they were and what they are.
+
+    >>> _changes({"city": "Springfield", "phone": None}, {"city": "Shelbyville", "phone": None})
+    {'fields': ['city'], 'before': {'city': 'Springfield'}, 'after': {'city': 'Shelbyville'}}
+    """
+    changed = sorted(k for k, v in after.items() if before[k] != v)
+
+    def text(value: Any) -> Any:
+        return value if value is None or isinstance(value, str | int | bool) else str(value)
+
+    return {
+        "fields": changed,
+        "before": {k: text(before[k]) for k in changed},
+        "after": {k: text(after[k]) for k in changed},
+    }
 
 
 def _patient_values(patient: Patient) -> dict[str, Any]:
