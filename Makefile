@@ -31,5 +31,9 @@ test: lint typecheck unit
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
 
+# The Linux bundle in dist/infusion-desk/, built in its own environment (build/venv) and self-tested.
+dist:
+	PYTHON=$(PYTHON) bash installer/build.sh
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
