@@ -5,14 +5,14 @@
     PASS  open encrypted database (0.4 s)
     PASS  build demo clinic (1.9 s)
     ...
-    Self-test passed: 11 of 11 steps in 6.3 s.
+    Self-test passed: 12 of 12 steps in 8.1 s.
 
 Everything happens in a temporary folder that is removed afterwards: a new SQLCipher database
 (keyed by a passphrase given here, so no password store is needed), a small demo clinic, a
 visit coded, claims built and written as an 837P that is read back, a CMS-1500, a payer's
-payment posted, a patient statement and an appeal letter. It touches neither the clinic's
-database nor the keyring, needs no display and imports no Qt, so it runs the same from a
-checkout, from the installed bundle and on a headless server.
+payment posted, a patient statement, an appeal letter and a report with its chart. It
+touches neither the clinic's database nor the keyring, needs no display and imports no Qt,
+so it runs the same from a checkout, from the installed bundle and on a headless server.
 
 A failing step prints ``FAIL`` with the reason and the steps that need its result print
 ``SKIP``; the others still run. The exit code is 0 only when every step passed.
@@ -365,6 +365,25 @@ def _appeal(run: _Run) -> str:
     return f"claim {run.denied_claim}, {pages} page(s)"
 
 
+def _report(run: _Run) -> str:
+    """The A/R aging report as the manager exports it: PDF with its chart (matplotlib) and XLSX."""
+    from infusion_desk.billing.report_export import chart_png, to_pdf, to_xlsx
+    from infusion_desk.services.auth import AuthService
+    from infusion_desk.services.reports import ReportService
+
+    manager = AuthService(_db(run)).sign_in("manager", "demo")
+    report = ReportService(_db(run)).report(manager, "aging", None, TODAY)
+    png = chart_png(report)
+    if png is None or not png.startswith(b"\x89PNG"):
+        raise StepFailed(f"the aging report of {len(report.rows)} rows drew no chart")
+    pages = pdf_pages(to_pdf(report), "the report PDF")
+    workbook = to_xlsx(report)
+    if not workbook.startswith(b"PK"):
+        raise StepFailed("the report's workbook is not an XLSX file")
+    return (f"{len(report.rows)} rows, chart {len(png):,} bytes, PDF {pages} page(s), "
+            f"XLSX {len(workbook):,} bytes")
+
+
 def _reopen(run: _Run) -> str:
     """The file opens again with the passphrase alone (a bare SQLCipher connection) and not without it."""
     from infusion_desk.models import encryption
@@ -402,6 +421,7 @@ STEPS: tuple[tuple[str, tuple[str, ...], Callable[[_Run], str | None]], ...] = (
     ("post a payer's payment", ("write 837P and read it back",), _post_payment),
     ("patient statement PDF", ("post a payer's payment",), _statement),
     ("appeal letter PDF", ("post a payer's payment",), _appeal),
+    ("report with chart (PDF, XLSX)", ("post a payer's payment",), _report),
     ("reopen with the passphrase", ("open encrypted database",), _reopen),
 )
 """Name, the steps whose result it needs, and the step; each returns a short note or None."""
