@@ -47,12 +47,12 @@ from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-ERROR_STYLE = "color: #b00020;"
 PREVIEW_DELAY_MS = 300
 
 AskPath = Callable[[QWidget, str], str | None]
@@ -253,7 +253,7 @@ class AppealDialog(QDialog):
         self.enclosures_button.setEnabled(loaded)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.message, ERROR if error else None)
         self.message.setText(text)
 
     # -- actions ----------------------------------------------------------------------------------
@@ -399,7 +399,7 @@ class OutcomeDialog(QDialog):
         self.lost.toggled.connect(lambda lost: self.recovered.setText("0.00") if lost else None)
         self.error = QLabel("", self)
         self.error.setObjectName("appealOutcomeError")
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error, ERROR)
         self.error.setWordWrap(True)
         bold = QFont(self.error.font())
         bold.setBold(True)

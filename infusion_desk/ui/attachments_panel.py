@@ -50,6 +50,7 @@ from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import local_date, us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class AddAttachmentDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("attachmentError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

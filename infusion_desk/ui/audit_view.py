@@ -41,8 +41,9 @@ from infusion_desk.services.audit import SEARCH_LIMIT, AuditRow, AuditService
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import local_date, local_time, today_local, us_date
-from infusion_desk.ui.pages import ERROR_STYLE, Page
+from infusion_desk.ui.pages import Page
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
+from infusion_desk.ui.theme import ERROR, GOOD, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 ChoosePath = Callable[[QWidget, str], str | None]
 """(parent, suggested file name) -> where to write the CSV, or None when cancelled."""
 
-INTACT_STYLE = "color: #1b5e20;"
 
 
 def ask_csv_path(parent: QWidget, suggested: str) -> str | None:
@@ -229,14 +229,14 @@ class AuditView(Page):
         if not self.verify_button.isEnabled():
             return
         self.verify_button.setEnabled(False)
-        self.chain.setStyleSheet("")
+        set_tone(self.chain, None)
         self.chain.setText("Checking every record's hash…")
         service, actor = self._service, self._actor
         self._runner.run(lambda: service.verify(actor), self._verified, self._verify_failed)
 
     def _verified(self, report: ChainReport) -> None:
         self.verify_button.setEnabled(True)
-        self.chain.setStyleSheet(INTACT_STYLE if report.intact else ERROR_STYLE)
+        set_tone(self.chain, GOOD if report.intact else ERROR)
         text = report.text if report.broken else f"{report.text}."
         self.chain.setText(text)
         self.verified.emit(text)

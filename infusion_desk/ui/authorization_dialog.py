@@ -39,13 +39,13 @@ from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.order_dialog import parse_date
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-_INVALID = "border: 1px solid #b00020;"
 _SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -120,7 +120,7 @@ class AuthorizationDialog(QDialog):
             message = QLabel("")
             message.setObjectName(f"authError_{subject}")
             message.setWordWrap(True)
-            message.setStyleSheet("color: #b00020;")
+            set_tone(message, ERROR)
             message.hide()
             form.addRow("", message)
             self._fields[subject] = widget
@@ -128,7 +128,7 @@ class AuthorizationDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("authError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         outer.addWidget(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -257,7 +257,7 @@ class AuthorizationDialog(QDialog):
     def _clear(self) -> None:
         self.error.setText("")
         for subject, widget in self._fields.items():
-            widget.setStyleSheet("")
+            set_tone(widget, None)
             self._errors[subject].hide()
             self._errors[subject].setText("")
 
@@ -267,7 +267,7 @@ class AuthorizationDialog(QDialog):
         for subject, message in problems:
             key = subject.split("[")[0]
             if key in self._fields:
-                self._fields[key].setStyleSheet(_INVALID)
+                set_tone(self._fields[key], ERROR, "border: 1px solid {colour};", text=False)
                 label = self._errors[key]
                 label.setText("\n".join(filter(None, [label.text(), message])))
                 label.show()

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from infusion_desk.billing.authorizations import BurnDown
@@ -27,13 +26,12 @@ from infusion_desk.ui.authorization_dialog import AuthorizationDialog
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.patient_rows import PatientRowsPanel
 from infusion_desk.ui.tables import RowTableModel, configure_table
+from infusion_desk.ui.theme import ERROR, WARNING, tint
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-ERROR_TINT = QColor("#fde2e1")
-WARNING_TINT = QColor("#fff4d6")
 BAR_WIDTH = 12
 
 
@@ -104,7 +102,7 @@ class AuthorizationTableModel(RowTableModel[AuthorizationSummary]):
                 return None
             if role == Qt.ItemDataRole.ToolTipRole:
                 return "\n".join(f.message for f in row.alerts)
-            return ERROR_TINT if any(f.blocks for f in row.alerts) else WARNING_TINT
+            return tint(ERROR) if any(f.blocks for f in row.alerts) else tint(WARNING)
         return super().data(index, role)
 
 

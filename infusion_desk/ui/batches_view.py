@@ -60,6 +60,7 @@ from infusion_desk.ui.claims_view import Today, local_stamp
 from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import pin_minimum_size
 from infusion_desk.ui.workstation import workstation_settings
 
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
     from infusion_desk.services.app import Services
     from infusion_desk.services.uploads import UploadFailed, UploadResult
 
-ERROR_STYLE = "color: #b00020;"
 FOLDER_KEY = "batches/export_folder"
 ACK_FILTER = "Acknowledgements (*.999 *.277 *.277ca *.ta1 *.txt *.x12 *.edi);;All files (*)"
 
@@ -239,7 +239,7 @@ class ExportBatchDialog(QDialog):
 
     def _show_outlook(self, outlook: _Outlook) -> None:
         if outlook.profile is None:
-            self.ready.setStyleSheet(ERROR_STYLE)
+            set_tone(self.ready, ERROR)
             self.ready.setText(
                 "No clearinghouse is set up yet. A manager enters it in File → Clearinghouse…; "
                 "then export again."
@@ -251,10 +251,10 @@ class ExportBatchDialog(QDialog):
         if not self.folder.text() and outlook.export_folder:
             self.folder.setText(outlook.export_folder)
         if outlook.problem:
-            self.ready.setStyleSheet(ERROR_STYLE)
+            set_tone(self.ready, ERROR)
             self.ready.setText(outlook.problem)
         elif outlook.ready is not None:
-            self.ready.setStyleSheet("")
+            set_tone(self.ready, None)
             self.ready.setText(
                 f"{_counted(outlook.ready, 'claim')} ready to export to {outlook.profile}."
                 if outlook.ready
@@ -375,7 +375,7 @@ class ExportBatchDialog(QDialog):
             self.exported.emit(None)  # files written before the failure are in the history
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.state.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.state, ERROR if error else None)
         self.state.setText(text)
 
 
@@ -415,7 +415,7 @@ class SftpPasswordDialog(QDialog):
         self.problem = QLabel(problem, self)
         self.problem.setObjectName("sftpPasswordProblem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(ERROR_STYLE)
+        set_tone(self.problem, ERROR)
         self.problem.setVisible(bool(problem))
         self.password = QLineEdit(self)
         self.password.setObjectName("sftpPassword")
@@ -999,5 +999,5 @@ class BatchesView(QWidget):
         self.finished.emit()
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.message, ERROR if error else None)
         self.message.setText(text)

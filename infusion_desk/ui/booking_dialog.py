@@ -47,6 +47,7 @@ from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local
 from infusion_desk.ui.schedule_view import clock_text, slot_combo, slot_time
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class BookingDialog(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("bookingError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.book_button = buttons.addButton("&Book", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -296,5 +297,5 @@ class BookingDialog(QDialog):
 
     def _show(self, message: str, *, problem: bool = True) -> None:
         self.error.setText(message)
-        self.error.setStyleSheet("color: #b00020;" if problem else "")
+        set_tone(self.error, ERROR if problem else None)
         grow_to_fit(self)

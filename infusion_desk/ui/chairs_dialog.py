@@ -24,6 +24,7 @@ from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.schedule import ScheduleService, ScheduleSetup
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -57,7 +58,7 @@ class ChairsDialog(QDialog):
         self.findings = QLabel()
         self.findings.setObjectName("chairsFindings")
         self.findings.setWordWrap(True)
-        self.findings.setStyleSheet("color: #b00020")
+        set_tone(self.findings, ERROR)
         form = QFormLayout(self)
         for text, widget in (
             ("C&hairs (one per line):", self.chairs),

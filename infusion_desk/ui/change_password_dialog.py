@@ -26,6 +26,7 @@ from infusion_desk.services.errors import AuthenticationFailed, ValidationFailed
 from infusion_desk.services.password_policy import password_rules_text
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -43,7 +44,7 @@ def password_field(parent: QWidget, name: str, accessible: str) -> QLineEdit:
 def findings_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
     label.setObjectName(name)
-    label.setStyleSheet("color: #b00020;")
+    set_tone(label, ERROR)
     label.setWordWrap(True)
     label.hide()
     return label

@@ -50,6 +50,7 @@ from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import local_time, us_date
 from infusion_desk.ui.tables import configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, WARNING, set_tone
 from infusion_desk.ui.visit_table import NURSING_COLUMNS, VisitTableModel
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class CheckInPanel(QWidget):
         self.copay_findings = QLabel(self.copay_box)
         self.copay_findings.setObjectName("copayFindings")
         self.copay_findings.setWordWrap(True)
-        self.copay_findings.setStyleSheet("color: #b00020")
+        set_tone(self.copay_findings, ERROR)
         self.collect_button = QPushButton("&Record payment", self.copay_box)
         self.collect_button.setObjectName("collectCopayButton")
         self.collect_button.clicked.connect(self.collect_copay)
@@ -253,7 +254,7 @@ class CheckInPanel(QWidget):
             return
         for row, problem in enumerate(problems):
             badge = QLabel("Error" if problem.blocks else "Warning")
-            badge.setStyleSheet("color: #b00020; font-weight: bold" if problem.blocks else "color: #8a5a00")
+            set_tone(badge, *((ERROR, "font-weight: bold;") if problem.blocks else (WARNING, "")))
             message = QLabel(problem.message)
             message.setObjectName(f"problem_{problem.code}")
             message.setWordWrap(True)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -65,15 +65,13 @@ from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, WARNING, set_tone, tone_colour
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-ERROR_STYLE = "color: #b00020;"
-WARNING_STYLE = "color: #8a5a00;"
-REJECTED = QColor("#b00020")
 SEARCH_DELAY_MS = 300
 REPORT_LINES = 200
 
@@ -194,7 +192,7 @@ class ClaimTableModel(RowTableModel[ClaimRow]):
             return None
         record = self.row(index.row())
         if role == Qt.ItemDataRole.ForegroundRole and record.status is ClaimStatus.REJECTED:
-            return QBrush(REJECTED)
+            return QBrush(tone_colour(ERROR, background=QPalette.ColorRole.Base))
         if role == Qt.ItemDataRole.ToolTipRole and record.first_problem:
             return record.first_problem
         return super().data(index, role)
@@ -256,7 +254,7 @@ class ReasonDialog(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("claimReasonError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         buttons = QDialogButtonBox(self)
         self.confirm = buttons.addButton(verb, QDialogButtonBox.ButtonRole.AcceptRole)
@@ -350,9 +348,7 @@ class ClaimDetailPanel(QWidget):
         self.rejection = QLabel("", self)
         self.rejection.setObjectName("claimRejection")
         self.rejection.setWordWrap(True)
-        self.rejection.setStyleSheet(
-            "color: #b00020; font-weight: bold; border: 1px solid #b00020; padding: 4px;"
-        )
+        set_tone(self.rejection, ERROR, "font-weight: bold; border: 1px solid {colour}; padding: 4px;")
         self.rejection.setVisible(False)
 
         self.facts = QWidget(self)
@@ -605,7 +601,7 @@ class ClaimDetailPanel(QWidget):
             return
         for position, finding in enumerate(ordered):
             badge = QLabel("Error" if finding.blocks else "Warning", self.findings_box)
-            badge.setStyleSheet(f"{ERROR_STYLE if finding.blocks else WARNING_STYLE} font-weight: bold;")
+            set_tone(badge, ERROR if finding.blocks else WARNING, "font-weight: bold;")
             message = QLabel(finding.message, self.findings_box)
             message.setObjectName(f"finding_{finding.code}")
             message.setWordWrap(True)
@@ -1025,7 +1021,7 @@ class ClaimsView(QWidget):
     def _busy(self, text: str) -> None:
         self.build_button.setEnabled(False)
         self.scrub_button.setEnabled(False)
-        self.message.setStyleSheet("")
+        set_tone(self.message, None)
         self.message.setText(text)
 
     def _idle(self) -> None:
@@ -1048,7 +1044,7 @@ class ClaimsView(QWidget):
 
     def _action_failed(self, exc: Exception) -> None:
         self._idle()
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_tone(self.message, ERROR)
         report_failure(self, self.message, exc)
         self.finished.emit()
 

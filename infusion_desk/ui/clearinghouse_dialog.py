@@ -32,6 +32,7 @@ from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.secrets import SecretService
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -109,7 +110,7 @@ class ClearinghouseDialog(QDialog):
         self.findings = QLabel()
         self.findings.setObjectName("clearinghouseFindings")
         self.findings.setWordWrap(True)
-        self.findings.setStyleSheet("color: #b00020")
+        set_tone(self.findings, ERROR)
         form = QFormLayout(self)
         form.addRow(QLabel("Enter the IDs exactly as the clearinghouse's companion guide gives them."))
         for label, widget in (

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from infusion_desk.billing.report_model import COUNT, DAYS, MONEY, PERCENT, Figure
 from infusion_desk.services.access import Permission
+from infusion_desk.ui import theme
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.pages import Page
 from infusion_desk.ui.report_chart import show_month, show_value
@@ -133,7 +134,8 @@ class FigureTile(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.verdict = verdict(figure)
-        colour = {"good": GOOD, "bad": BAD, "flat": FLAT, None: FLAT}[self.verdict]
+        tone = {"good": GOOD, "bad": BAD, "flat": FLAT, None: FLAT}[self.verdict]
+        colour = theme.tone_colour(tone).name()  # as is on a light window, lighter on a dark one
         self.colour = colour
 
         self.label = QLabel(figure.label, self)
@@ -153,7 +155,7 @@ class FigureTile(QFrame):
             said = f"{arrow} {show_change(figure.kind, change)} vs {show_month(figure.trend[-2][0])}"
         self.change = QLabel(said, self)
         self.change.setObjectName("dashboardTileChange")
-        self.change.setStyleSheet(f"color: {colour};")
+        theme.set_tone(self.change, tone)
         self.sparkline = Sparkline([v for _label, v in figure.trend], colour, self)
         trend = ", ".join(f"{show_month(label)}: {show_value(figure.kind, v)}" for label, v in figure.trend)
         self.setToolTip(f"{figure.label}\n{trend or 'No trend yet.'}\nEnter or click: the report behind it")

@@ -28,6 +28,7 @@ from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class EligibilityDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("eligibilityError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

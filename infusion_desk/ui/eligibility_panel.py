@@ -50,13 +50,13 @@ from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tables import RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-ERROR_STYLE = "color: #b00020;"
 
 
 def _money(value: Decimal | None) -> str:
@@ -185,7 +185,7 @@ class EligibilityPanel(QWidget):
             return  # another patient was opened meanwhile
         self._today = today
         self._policies = policies
-        self.status.setStyleSheet("")
+        set_tone(self.status, None)
         lines = [p.line for p in policies] or ["No insurance in force today (self-pay)."]
         self.status.setText("\n".join(lines))
         self.model.set_rows(rows)
@@ -212,7 +212,7 @@ class EligibilityPanel(QWidget):
 
     def _load_failed(self, exc: Exception) -> None:
         self.status.setText(f"Eligibility could not be loaded: {describe(exc)}")
-        self.status.setStyleSheet(ERROR_STYLE)
+        set_tone(self.status, ERROR)
 
     # -- record ---------------------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class EligibilityPanel(QWidget):
         return self.dialog
 
     def _recorded(self, _policy_id: int) -> None:
-        self.message.setStyleSheet("")
+        set_tone(self.message, None)
         self.message.setText("Verification recorded.")
         if self._patient_id is not None:
             self.changed.emit(self._patient_id)
@@ -245,7 +245,7 @@ class EligibilityPanel(QWidget):
 
     def import_271(self, path: Path) -> None:
         """Read and record ``path`` on the worker thread."""
-        self.message.setStyleSheet("")
+        set_tone(self.message, None)
         self.message.setText(f"Importing {path.name}…")
         self.import_button.setEnabled(False)
         service, actor = self._service, self._actor
@@ -262,7 +262,7 @@ class EligibilityPanel(QWidget):
         lines += [f"Recorded: {r.line}" for r in result.recorded]
         lines += [f"Not matched: {m}" for m in result.unmatched]
         lines += [f"Rejected: {m}" for m in result.rejected]
-        self.message.setStyleSheet(ERROR_STYLE if result.unmatched or result.rejected else "")
+        set_tone(self.message, ERROR if result.unmatched or result.rejected else None)
         self.message.setText("\n".join(lines))
         if self._patient_id is not None and any(r.patient_id == self._patient_id for r in result.recorded):
             self.changed.emit(self._patient_id)
@@ -272,7 +272,7 @@ class EligibilityPanel(QWidget):
         self.import_button.setEnabled(True)
         if isinstance(exc, ValidationFailed | OSError):
             reason = describe(exc) if isinstance(exc, ValidationFailed) else f"{path.name}: {exc.strerror}"
-            self.message.setStyleSheet(ERROR_STYLE)
+            set_tone(self.message, ERROR)
             self.message.setText(f"Nothing was imported. {reason}")
             return
         self.message.setText("")
@@ -372,6 +372,6 @@ class Export270Dialog(QDialog):
         show_error(self, exc)
 
     def _show(self, message: str, *, error: bool = False) -> None:
-        self.result.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.result, ERROR if error else None)
         self.result.setText(message)
         grow_to_fit(self)

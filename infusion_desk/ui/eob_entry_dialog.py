@@ -65,9 +65,9 @@ from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.remittances import PostingResult, RemittanceService
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import today_local, us_date
-from infusion_desk.ui.pages import ERROR_STYLE
 from infusion_desk.ui.tables import configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, GOOD, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -95,7 +95,6 @@ PAYMENT_METHODS: tuple[tuple[str, str], ...] = (
 """BPR04 payment methods."""
 
 GROUP_CODES = ("CO", "PR", "OA", "PI", "OI")
-OK_STYLE = "color: #1b5e20;"
 
 
 # --- what the biller typed, as typed --------------------------------------------------------------
@@ -568,7 +567,7 @@ class EobEntryDialog(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("eobError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error, ERROR)
         self.post_button = QPushButton("Po&st EOB  (Ctrl+Enter)", self)
         self.post_button.setObjectName("eobPost")
         self.post_button.clicked.connect(self.post)
@@ -907,7 +906,7 @@ class EobEntryDialog(QDialog):
     def _update_balance(self) -> None:
         remittance, problems = self.remittance()
         if remittance is None:
-            self.balance.setStyleSheet("")
+            set_tone(self.balance, None)
             self.balance.setText(f"Balance: not yet — {problems[0]}" if problems else "")
             return
         paid = sum((c.paid for c in remittance.claims), ZERO)
@@ -918,10 +917,10 @@ class EobEntryDialog(QDialog):
         )
         unbalanced = rm.balance_problems(remittance)
         if unbalanced:
-            self.balance.setStyleSheet(ERROR_STYLE)
+            set_tone(self.balance, ERROR)
             self.balance.setText(figures + " Does not balance:\n" + "\n".join(unbalanced))
         else:
-            self.balance.setStyleSheet(OK_STYLE)
+            set_tone(self.balance, GOOD)
             self.balance.setText(figures + " Balanced.")
         grow_to_fit(self)
 

@@ -50,9 +50,9 @@ from infusion_desk.services.contracts import (
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local, us_date
-from infusion_desk.ui.pages import ERROR_STYLE
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class FeeEntryDialog(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("feeEntryError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -519,6 +519,6 @@ class FeeScheduleDialog(QDialog):
         self._enable()
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.message, ERROR if error else None)
         self.message.setText(text)
         grow_to_fit(self)

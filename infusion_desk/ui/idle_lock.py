@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from infusion_desk.services.errors import ServiceError
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 DEFAULT_TIMEOUT_MS = 10 * 60_000
 
@@ -86,7 +87,7 @@ class LockScreen(QWidget):
         caption.setBuddy(self.password)
         self.error = QLabel(self)
         self.error.setObjectName("lockError")
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         self.error.setWordWrap(True)
         self.error.hide()
         self.unlock_button = QPushButton("&Unlock", self)

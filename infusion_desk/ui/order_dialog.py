@@ -38,6 +38,7 @@ from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.icd_picker import IcdPicker
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 BASIS_LABELS = {DoseBasis.FIXED: "fixed dose", DoseBasis.PER_KG: "per kg", DoseBasis.PER_M2: "per m²"}
 DOSE_UNITS = ("mg", "g", "mcg", "units", "mL")
-_INVALID = "border: 1px solid #b00020;"
 
 
 def parse_date(text: str, label: str) -> date | None:
@@ -144,7 +144,7 @@ class OrderDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("orderError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -278,14 +278,14 @@ class OrderDialog(QDialog):
 
     def _clear_marks(self) -> None:
         for widget in self._fields.values():
-            widget.setStyleSheet("")
+            set_tone(widget, None)
             widget.setToolTip("")
 
     def _show(self, problems: list[tuple[str, str]]) -> None:
         for subject, message in problems:
             widget = self._fields.get(subject.split("[")[0])
             if widget is not None:
-                widget.setStyleSheet(_INVALID)
+                set_tone(widget, ERROR, "border: 1px solid {colour};", text=False)
                 widget.setToolTip(message)
         self.error.setText("\n".join(message for _subject, message in problems))
         first = next(

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -30,13 +29,12 @@ from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.order_dialog import OrderDialog
 from infusion_desk.ui.patient_rows import PatientRowsPanel
 from infusion_desk.ui.tables import RowTableModel, configure_table
+from infusion_desk.ui.theme import ERROR, WARNING, tint
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
     from infusion_desk.services.app import Services
 
-ERROR_TINT = QColor("#fde2e1")
-WARNING_TINT = QColor("#fff4d6")
 
 
 def _doses(order: OrderSummary) -> str:
@@ -74,7 +72,7 @@ class OrderTableModel(RowTableModel[OrderSummary]):
                 return None
             if role == Qt.ItemDataRole.ToolTipRole:
                 return "\n".join(f.message for f in order.findings)
-            return ERROR_TINT if any(f.blocks for f in order.findings) else WARNING_TINT
+            return tint(ERROR) if any(f.blocks for f in order.findings) else tint(WARNING)
         return super().data(index, role)
 
 

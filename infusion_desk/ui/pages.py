@@ -22,8 +22,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from infusion_desk.ui.errors import report_failure
 from infusion_desk.ui.tasks import TaskRunner
-
-ERROR_STYLE = "color: #b00020;"
+from infusion_desk.ui.theme import ERROR, set_tone
 
 
 class Page(QWidget):
@@ -75,5 +74,5 @@ class Page(QWidget):
             report_failure(self, self.summary, exc, retry=self.refresh)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.message, ERROR if error else None)
         self.message.setText(text)

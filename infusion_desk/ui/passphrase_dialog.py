@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from infusion_desk.ui.theme import ERROR, set_tone
+
 
 class PassphraseDialog(QDialog):
     def __init__(
@@ -43,7 +45,7 @@ class PassphraseDialog(QDialog):
         self.error = QLabel(error or "", self)
         self.error.setObjectName("passphraseError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         self.error.setVisible(bool(error))
         form = QFormLayout()
         label = QLabel("&Passphrase:", self)

@@ -59,6 +59,7 @@ from infusion_desk.ui.plan_dialog import PlanDialog
 from infusion_desk.ui.prompts import AskReason, ask_reason
 from infusion_desk.ui.tables import RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 _METHOD_LABELS = {method.value: label for method, label in METHODS} | {"eft": "EFT"}
 
@@ -149,7 +150,7 @@ class RefundDialog(QDialog):
         self.findings = QLabel(self)
         self.findings.setObjectName("refundFindings")
         self.findings.setWordWrap(True)
-        self.findings.setStyleSheet("color: #b00020")
+        set_tone(self.findings, ERROR)
         self.ok_button = QPushButton("&Refund", self)
         self.ok_button.setObjectName("refundButton")
         self.ok_button.setDefault(True)

@@ -35,9 +35,8 @@ from infusion_desk.services.patient_payments import PatientPaymentService
 from infusion_desk.services.plans import PlanService, PlanSettings
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import pin_minimum_size
-
-ERROR_STYLE = "color: #b00020;"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +140,7 @@ class PatientBillingSettingsDialog(QDialog):
         self.loaded.emit()
 
     def _failed(self, exc: Exception) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_tone(self.message, ERROR)
         self.message.setText(describe(exc))
         if not isinstance(exc, ServiceError):
             show_error(self, exc)
@@ -195,5 +194,5 @@ class PatientBillingSettingsDialog(QDialog):
         self.accept()
 
     def _refused(self, text: str) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_tone(self.message, ERROR)
         self.message.setText(text)

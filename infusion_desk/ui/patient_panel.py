@@ -41,6 +41,7 @@ from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import RANK_LABELS, SEX_LABELS, today_local, us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class TerminatePolicyDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("terminateError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -52,6 +52,7 @@ from infusion_desk.services.patient_payments import (
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 METHODS = (
     (PaymentMethod.CASH, "Cash"),
@@ -173,7 +174,7 @@ class PatientPaymentDialog(QDialog):
         self.findings = QLabel(self)
         self.findings.setObjectName("paymentFindings")
         self.findings.setWordWrap(True)
-        self.findings.setStyleSheet("color: #b00020")
+        set_tone(self.findings, ERROR)
         self.result = QLabel(self)
         self.result.setObjectName("paymentResult")
         self.result.setWordWrap(True)

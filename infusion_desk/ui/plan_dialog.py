@@ -40,8 +40,7 @@ from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
-
-ERROR_STYLE = "color: #b00020"
+from infusion_desk.ui.theme import ERROR, set_tone
 
 SCHEDULE_COLUMNS: tuple[Column[Instalment], ...] = (
     ("#", lambda i: str(i.number)),
@@ -105,7 +104,7 @@ class PlanDialog(QDialog):
         self.findings = QLabel(self)
         self.findings.setObjectName("planFindings")
         self.findings.setWordWrap(True)
-        self.findings.setStyleSheet(ERROR_STYLE)
+        set_tone(self.findings, ERROR)
 
         self.create_button = QPushButton("&Create plan  (Ctrl+Enter)", self)
         self.create_button.setObjectName("createPlanButton")

@@ -39,6 +39,7 @@ from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class RegisterPatientDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("regError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         self.duplicates = QListWidget()
         self.duplicates.setObjectName("regDuplicates")
         self.duplicates.hide()

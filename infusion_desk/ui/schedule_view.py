@@ -65,6 +65,7 @@ from infusion_desk.services.schedule import Booking, ScheduleService, ScheduleSe
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import STATUS_LABELS, today_local, us_date
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -685,7 +686,7 @@ class ScheduleView(QWidget):
 
     def _say(self, text: str, *, problem: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #b00020;" if problem else "")
+        set_tone(self.message, ERROR if problem else None)
 
     # --- actions --------------------------------------------------------------------------
 
@@ -857,7 +858,7 @@ class MoveDialog(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("moveError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.move_button = buttons.addButton("&Move", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -917,7 +918,7 @@ class CancelDialog(QDialog):
         self.error = QLabel("", self)
         self.error.setObjectName("cancelError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         form.addRow(self.error)
         buttons = QDialogButtonBox(self)
         self.confirm = buttons.addButton("Cancel &visit", QDialogButtonBox.ButtonRole.AcceptRole)

@@ -28,6 +28,7 @@ from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError, ValidationFailed
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, WARNING, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("phone", "&Phone"),
 )
 _OPTIONAL = {"address2", "phone"}
-_ERROR_STYLE = "color: #b00020;"
-_WARNING_STYLE = "color: #8a5a00;"
 
 
 class SettingsDialog(QDialog):
@@ -198,7 +197,7 @@ class SettingsDialog(QDialog):
             label = self.errors[key]
             label.setText("\n".join(_text(f) for f in found))
             blocking = any(f.blocks for f in found)
-            label.setStyleSheet(_ERROR_STYLE if blocking else _WARNING_STYLE)
+            set_tone(label, ERROR if blocking else WARNING)
             label.show()
             self.fields[key].setAccessibleDescription(label.text())
         count = sum(1 for f in findings if f.blocks)

@@ -28,6 +28,7 @@ from infusion_desk.services.errors import ServiceError
 from infusion_desk.ui.change_password_dialog import ChangePasswordDialog
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class SignInDialog(QDialog):
 
         self.error = QLabel(self)
         self.error.setObjectName("signInError")
-        self.error.setStyleSheet("color: #b00020;")
+        set_tone(self.error, ERROR)
         self.error.setWordWrap(True)
         self.error.hide()
 

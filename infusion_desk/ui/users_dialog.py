@@ -39,6 +39,7 @@ from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import local_date, local_time, us_date
 from infusion_desk.ui.tables import RowTableModel, configure_table
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.services.access import Actor
@@ -389,13 +390,13 @@ class UsersDialog(QDialog):
         self._runner.run(lambda: auth.set_idle_lock_minutes(actor, minutes), self._idle_saved, self._failed)
 
     def _idle_saved(self, minutes: int) -> None:
-        self.findings.setStyleSheet("")
+        set_tone(self.findings, None)
         self.findings.setText(f"Screens lock after {minutes} minutes without input from the next sign-in.")
         self.findings.show()
 
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, ValidationFailed):
-            self.findings.setStyleSheet("color: #b00020;")
+            set_tone(self.findings, ERROR)
             self.findings.setText(describe(exc))
             self.findings.show()
             return
