@@ -100,6 +100,7 @@ class BookingDialog(QDialog):
         self.repeat.setSuffix(" visit(s)")
         self.interval = QSpinBox(self)
         self.interval.setObjectName("bookingInterval")
+        self.interval.setAccessibleName("Days between repeated visits")
         self.interval.setRange(0, 365)
         self.interval.setSpecialValueText("days apart?")
         self.interval.setSuffix(" days apart")

@@ -82,6 +82,7 @@ class ClearinghouseDialog(QDialog):
         self.file_name_pattern.setToolTip("{icn}: the interchange number; {profile} and {date}: optional.")
         self.export_folder = QLineEdit()
         self.export_folder.setObjectName("exportFolder")
+        self.export_folder.setAccessibleName("Export folder")
         self.export_folder.setPlaceholderText("The folder you upload claim files from")
         self.browse = QPushButton("&Browse…")
         self.browse.setObjectName("browseExportFolder")

@@ -107,6 +107,7 @@ class RegisterPatientDialog(QDialog):
         set_tone(self.error, ERROR)
         self.duplicates = QListWidget()
         self.duplicates.setObjectName("regDuplicates")
+        self.duplicates.setAccessibleName("Possible duplicate patients")
         self.duplicates.hide()
         self.open_existing = QPushButton("&Open the existing patient")
         self.open_existing.setObjectName("regOpenExisting")
