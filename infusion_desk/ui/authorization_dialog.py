@@ -34,6 +34,7 @@ from infusion_desk.services.authorizations import (
 )
 from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui import code_help
 from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
@@ -76,15 +77,18 @@ class AuthorizationDialog(QDialog):
         outer.addLayout(form)
         self.number = QLineEdit()
         self.number.setObjectName("authNumber")
+        code_help.set_code_help(self.number, code_help.AUTHORIZATION_NUMBER)
         self.policy = QComboBox()
         self.policy.setObjectName("authPolicy")
         self.order = QComboBox()
         self.order.setObjectName("authOrder")
         self.codes = QLineEdit()
         self.codes.setObjectName("authCodes")
+        code_help.set_code_help(self.codes, code_help.PROCEDURE_CODES)
         self.codes.setPlaceholderText("J1745, 96413")
         self.units = QLineEdit()
         self.units.setObjectName("authUnits")
+        code_help.set_code_help(self.units, code_help.AUTHORIZED_UNITS)
         self.visits = QLineEdit()
         self.visits.setObjectName("authVisits")
         self.valid_from = QLineEdit()

@@ -60,6 +60,7 @@ from infusion_desk.services.claims import (
 )
 from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui import code_help
 from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import describe, report_failure, show_error
 from infusion_desk.ui.formatting import us_date
@@ -360,9 +361,12 @@ class ClaimDetailPanel(QWidget):
         self.service_date_value = self._fact("claimServiceDate")
         self.total_value = self._fact("claimTotal")
         self.frequency_value = self._fact("claimFrequency")
+        code_help.set_code_help(self.frequency_value, code_help.CLAIM_FREQUENCY)
         self.original_value = self._fact("claimOriginal")
         self.payer_number_value = self._fact("claimPayerNumber")
+        code_help.set_code_help(self.payer_number_value, code_help.PAYER_CLAIM_NUMBER)
         self.diagnoses_value = self._fact("claimDiagnoses")
+        code_help.set_code_help(self.diagnoses_value, code_help.ICD10)
         facts.addRow("Status:", self.status_value)
         facts.addRow("Payer:", self.payer_value)
         facts.addRow("Patient:", self.patient_value)

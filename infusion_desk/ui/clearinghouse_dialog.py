@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from infusion_desk.services.clearinghouse import ID_QUALIFIERS, ClearinghouseService, ClearinghouseSettings
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.secrets import SecretService
+from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.theme import ERROR, set_tone
@@ -64,9 +65,11 @@ class ClearinghouseDialog(QDialog):
         self.sender_qualifier = _qualifiers("senderQualifier")
         self.sender_id = QLineEdit()
         self.sender_id.setObjectName("senderId")
+        code_help.set_code_help(self.sender_id, code_help.INTERCHANGE_ID)
         self.receiver_qualifier = _qualifiers("receiverQualifier")
         self.receiver_id = QLineEdit()
         self.receiver_id.setObjectName("receiverId")
+        code_help.set_code_help(self.receiver_id, code_help.INTERCHANGE_ID)
         self.application_sender = QLineEdit()
         self.application_sender.setObjectName("applicationSender")
         self.application_receiver = QLineEdit()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from infusion_desk.services.access import Actor
 from infusion_desk.services.app import Services
 from infusion_desk.services.coding import CoderReviewService, VisitReview
+from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.tasks import TaskRunner
 
@@ -79,14 +80,17 @@ class CoderReview(QWidget):
         override = QHBoxLayout()
         self.code_edit = QLineEdit()
         self.code_edit.setObjectName("overrideCode")
+        code_help.set_code_help(self.code_edit, code_help.PROCEDURE_CODE)
         self.code_edit.setAccessibleName("Override code (CPT or HCPCS)")
         self.code_edit.setPlaceholderText("Code")
         self.units_edit = QLineEdit()
         self.units_edit.setObjectName("overrideUnits")
+        code_help.set_code_help(self.units_edit, code_help.UNITS)
         self.units_edit.setAccessibleName("Override units")
         self.units_edit.setPlaceholderText("Units")
         self.modifiers_edit = QLineEdit()
         self.modifiers_edit.setObjectName("overrideModifiers")
+        code_help.set_code_help(self.modifiers_edit, code_help.MODIFIERS)
         self.modifiers_edit.setAccessibleName("Override modifiers")
         self.modifiers_edit.setPlaceholderText("Modifiers (e.g. XU JW)")
         self.reason_edit = QLineEdit()

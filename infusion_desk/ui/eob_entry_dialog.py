@@ -63,6 +63,7 @@ from infusion_desk.billing.money import CENT, ZERO, money, quantity
 from infusion_desk.services.claims import ClaimService
 from infusion_desk.services.errors import ValidationFailed
 from infusion_desk.services.remittances import PostingResult, RemittanceService
+from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.tables import configure_table
@@ -475,6 +476,7 @@ class EobEntryDialog(QDialog):
         self.payer.addItem("Choose the payer (or find a claim)", None)
         self.trace = QLineEdit(self)
         self.trace.setObjectName("eobTrace")
+        code_help.set_code_help(self.trace, code_help.TRACE_NUMBER)
         self.trace.setPlaceholderText("as printed on the check or EOB")
         self.payment_date = QLineEdit(us_date(today or today_local()), self)
         self.payment_date.setObjectName("eobPaymentDate")
@@ -520,6 +522,7 @@ class EobEntryDialog(QDialog):
             self.claim_status.addItem(text, code)
         self.payer_claim = QLineEdit(self)
         self.payer_claim.setObjectName("eobPayerClaimNumber")
+        code_help.set_code_help(self.payer_claim, code_help.PAYER_CLAIM_NUMBER)
         self.payer_claim.setPlaceholderText("the payer's claim or ICN number")
         self.claim_note = QLabel("", self)
         self.claim_note.setObjectName("eobClaimNote")

@@ -48,6 +48,7 @@ from infusion_desk.services.contracts import (
     PayerChoice,
 )
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.formatting import today_local, us_date
 from infusion_desk.ui.tables import Column, RowTableModel, configure_table
@@ -137,6 +138,7 @@ class FeeEntryDialog(QDialog):
         self._runner = TaskRunner(self)
         self.code = QLineEdit(self)
         self.code.setObjectName("feeCode")
+        code_help.set_code_help(self.code, code_help.PROCEDURE_CODE)
         self.code.setMaxLength(5)
         self.code.setPlaceholderText("96413 or J1745")
         self.allowed = QLineEdit(self)

@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from infusion_desk.billing.icd10 import Diagnosis
+from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import describe
 from infusion_desk.ui.tasks import TaskRunner
 
@@ -42,6 +43,7 @@ class IcdPicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.search_box = QLineEdit()
         self.search_box.setObjectName("icdQuery")
+        code_help.set_code_help(self.search_box, code_help.ICD10)
         self.search_box.setPlaceholderText("Code (K50.90) or words (crohn small intestine)")
         self.search_box.setAccessibleName("Search diagnoses")
         self.results = QListWidget()
@@ -51,6 +53,7 @@ class IcdPicker(QWidget):
         self.status.setObjectName("icdStatus")
         self.chosen = QListWidget()
         self.chosen.setObjectName("icdChosen")
+        code_help.set_code_help(self.chosen, code_help.ICD10)
         self.chosen.setAccessibleName("Diagnoses on the order, first is primary")
         self.chosen.setMaximumHeight(120)
         chosen_label = QLabel("On the order (Delete removes, Alt+Up/Down reorders):")

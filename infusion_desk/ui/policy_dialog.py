@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from infusion_desk.models.enums import PayerType, PolicyRank, Sex, SubscriberRelationship
 from infusion_desk.services.concurrency import ChangedElsewhere
 from infusion_desk.services.errors import ValidationFailed
+from infusion_desk.ui import code_help
 from infusion_desk.ui.conflicts import offer_reload
 from infusion_desk.ui.errors import show_error
 from infusion_desk.ui.formatting import us_date
@@ -81,8 +82,10 @@ class PolicyDialog(QDialog):
             self.rank.addItem(rank.value.capitalize(), rank)
         self.member_id = QLineEdit()
         self.member_id.setObjectName("policyMemberId")
+        code_help.set_code_help(self.member_id, code_help.MEMBER_ID)
         self.group = QLineEdit()
         self.group.setObjectName("policyGroup")
+        code_help.set_code_help(self.group, code_help.GROUP_NUMBER)
         self.effective = QLineEdit()
         self.effective.setObjectName("policyEffective")
         self.effective.setPlaceholderText("MM/DD/YYYY")
@@ -118,15 +121,13 @@ class PolicyDialog(QDialog):
         self.msp_type.addItem("Not applicable", "")
         for code, text in MEDICARE_SECONDARY_TYPES.items():
             self.msp_type.addItem(f"{code} — {text}", code)
-        self.msp_type.setToolTip(
-            "SBR05: why Medicare pays second. Only for a Medicare policy that is not primary."
-        )
+        code_help.set_code_help(self.msp_type, code_help.MSP_TYPE)
         self.filing = QComboBox()
         self.filing.setObjectName("policyFilingIndicator")
         self.filing.addItem("Payer's default", "")
         for code, text in CLAIM_FILING_INDICATORS.items():
             self.filing.addItem(f"{code} — {text}", code)
-        self.filing.setToolTip("SBR09: the kind of plan the claim goes to.")
+        code_help.set_code_help(self.filing, code_help.CLAIM_FILING_INDICATOR)
         for label, widget in (
             ("&Payer", self.payer),
             ("&Rank", self.rank),

@@ -26,6 +26,7 @@ from infusion_desk.services.access import Actor
 from infusion_desk.services.app import Services
 from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError, ValidationFailed
+from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import describe, show_error
 from infusion_desk.ui.tasks import TaskRunner
 from infusion_desk.ui.theme import ERROR, WARNING, set_tone
@@ -72,6 +73,7 @@ class SettingsDialog(QDialog):
         for key, label_text in FIELDS:
             field = QLineEdit(self)
             field.setObjectName(f"{key}Field")
+            field.setToolTip(code_help.CODE_HELP.get(key, ""))  # npi, tin, taxonomy
             field.textEdited.connect(lambda _text, key=key: self._clear_error(key))
             error = QLabel(self)
             error.setObjectName(f"{key}Error")

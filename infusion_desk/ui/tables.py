@@ -25,9 +25,11 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtGui import QAction, QHelpEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolTip
+from shiboken6 import isValid
 
+from infusion_desk.ui.code_help import column_help
 from infusion_desk.ui.workstation import workstation_settings
 
 Row = TypeVar("Row")
@@ -53,6 +55,18 @@ def configure_table(view: QTableView, name: str, accessible_name: str) -> QTable
     view.horizontalHeader().setSectionsMovable(True)
     ColumnMemory(view, name)
     return view
+
+
+def header_tooltip(view: QTableView, logical: int) -> str:
+    """The tooltip of a column header: the model's own, else what the code in that column is."""
+    model = view.horizontalHeader().model()
+    if model is None or not 0 <= logical < model.columnCount():
+        return ""
+    own = model.headerData(logical, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    if own:
+        return str(own)
+    title = str(model.headerData(logical, Qt.Orientation.Horizontal) or "")
+    return column_help(view.objectName(), title)
 
 
 def header_key(name: str) -> str:
@@ -92,6 +106,7 @@ class ColumnMemory(QObject):
         self._header.sectionResized.connect(self._resized)
         self._header.sectionMoved.connect(self._moved)
         view.installEventFilter(self)
+        self._header.viewport().installEventFilter(self)
         self.fit_action = QAction("&Fit columns to contents", self._header)
         self.fit_action.setObjectName(f"{name}FitColumns")
         self.fit_action.triggered.connect(self.forget)
@@ -119,7 +134,13 @@ class ColumnMemory(QObject):
 
     # -- following the model ---------------------------------------------------------------
 
+    def _alive(self) -> bool:
+        # Qt may still signal while the view is being destroyed around us.
+        return isValid(self._view) and isValid(self._header)
+
     def _columns_changed(self, _old: int, _new: int) -> None:
+        if not self._alive():
+            return
         self._follow_model()
         self._restore()
         self._schedule_fit()
@@ -141,6 +162,8 @@ class ColumnMemory(QObject):
             model.headerDataChanged.connect(self._rows_changed)
 
     def _rows_changed(self, *_args: object) -> None:
+        if not self._alive():
+            return
         self._restore()
         self._schedule_fit()
 
@@ -185,7 +208,8 @@ class ColumnMemory(QObject):
 
     def _fit_when_shown(self) -> None:
         self._fit_pending = False
-        if self._view.isVisible():  # hidden, Qt would measure every row; the Show event fits instead
+        # Hidden, Qt would measure every row: the Show event fits instead.
+        if self._alive() and self._view.isVisible():
             self._fit()
 
     def _fit(self) -> None:
@@ -199,16 +223,23 @@ class ColumnMemory(QObject):
             self._busy = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._alive():
+            return False
         if watched is self._view and event.type() == QEvent.Type.Show:
             self._schedule_fit()
         elif watched is self._view and event.type() == QEvent.Type.Hide:
             self.flush()  # a dialog closing keeps the layout its user just made
+        elif event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = header_tooltip(self._view, self._header.logicalIndexAt(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self._header)
+                return True
         return False
 
     # -- the user's hand --------------------------------------------------------------------
 
     def _resized(self, logical: int, _old: int, _new: int) -> None:
-        if self._busy:
+        if self._busy or not self._alive():
             return
         last = self._header.logicalIndex(self._header.count() - 1)
         if self._header.stretchLastSection() and logical == last:
@@ -216,7 +247,7 @@ class ColumnMemory(QObject):
         self._save()
 
     def _moved(self, _logical: int, _old_visual: int, _new_visual: int) -> None:
-        if not self._busy:
+        if not self._busy and self._alive():
             self._save()
 
     def _save(self) -> None:
@@ -227,7 +258,7 @@ class ColumnMemory(QObject):
 
     def flush(self) -> None:
         """Write a layout the user changed that is still waiting for the drag to rest."""
-        if not self._dirty:
+        if not self._dirty or not self._alive():
             return
         self._dirty = False
         self._save_timer.stop()
