@@ -1,6 +1,6 @@
 """The ``infusion-desk`` command: the GUI with no arguments, headless use cases otherwise.
 
-    infusion-desk                                  # open the app (demo clinic on first start)
+    infusion-desk                                  # open the app (the setup wizard on first start)
     infusion-desk --version
     infusion-desk demo --patients 200 --months 6 --seed 1
     infusion-desk db upgrade
@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 
 USER_ENV = "INFUSION_DESK_USER"
 PASSWORD_ENV = "INFUSION_DESK_PASSWORD"
-FIRST_RUN_PATIENTS = 200
-FIRST_RUN_MONTHS = 6
+DEMO_PATIENTS = 200
+DEMO_MONTHS = 6
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -75,11 +75,18 @@ def default_database_path() -> Path:
     return Path(user_data_dir("InfusionDesk", "InfusionDesk")) / "clinic.sqlite3"
 
 
+def chosen_database_url(explicit: str | None) -> str | None:
+    """The database this computer was told to use, or ``None`` when nothing was chosen yet.
+
+    ``--database-url`` wins, then ``INFUSION_DESK_DATABASE_URL``, then the first-run wizard's choice.
+    """
+    from infusion_desk.services.local_config import load_local_config
+
+    return explicit or os.environ.get(DATABASE_URL_ENV) or load_local_config().database_url
+
+
 def resolve_database_url(explicit: str | None) -> str:
-    url = explicit or os.environ.get(DATABASE_URL_ENV)
-    if url:
-        return url
-    return f"sqlite:///{default_database_path()}"
+    return chosen_database_url(explicit) or f"sqlite:///{default_database_path()}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"infusion-desk {__version__}")
     parser.add_argument(
+        "--self-test", action="store_true",
+        help="run the app end to end on a temporary encrypted clinic and print one line per step",
+    )
+    parser.add_argument(
         "--database-url",
         help=f"database to open (default: ${DATABASE_URL_ENV}, else a SQLite file in the user data folder)",
     )
@@ -97,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="write a fictional demo clinic into an empty database")
-    demo.add_argument("--patients", type=int, default=FIRST_RUN_PATIENTS)
-    demo.add_argument("--months", type=int, default=FIRST_RUN_MONTHS)
+    demo.add_argument("--patients", type=int, default=DEMO_PATIENTS)
+    demo.add_argument("--months", type=int, default=DEMO_MONTHS)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
 
@@ -432,22 +443,30 @@ def cmd_code(args: argparse.Namespace, url: str | None) -> int:
 
 
 def open_for_gui(url: str, passphrase: str | None = None) -> Services:
-    """Open (and on first start fill) the database; runs on the GUI's worker thread."""
+    """Open the database; runs on the GUI's worker thread (an empty one gets the setup wizard)."""
     from infusion_desk.services.app import Services
-    from infusion_desk.services.demo import generate_demo
 
     services, _ = Services.open(url, passphrase=passphrase)
-    if services.clinic.details() is None:
-        # First start on this workstation: a demo clinic, until the setup wizard exists.
-        generate_demo(services.db, patients=FIRST_RUN_PATIENTS, months=FIRST_RUN_MONTHS)
     return services
 
 
-def cmd_gui(url: str) -> int:
-    """The window appears at once; the database opens behind it (see ui.app_window)."""
+def cmd_gui(url: str, chosen: bool) -> int:
+    """The window appears at once; the database opens behind it (see ui.app_window).
+
+    On a computer where no database was chosen and none exists at the default place, the
+    first-run wizard asks where it lives first.
+    """
     from infusion_desk.ui.app import run_gui
 
-    return run_gui(functools.partial(open_for_gui, url))
+    first_start = not chosen and not default_database_path().exists()
+    return run_gui(functools.partial(open_for_gui, url), choose_database=url if first_start else None)
+
+
+def cmd_self_test() -> int:
+    """Build a temporary encrypted clinic and run it end to end, one line per step."""
+    from infusion_desk.selftest import run_self_test
+
+    return run_self_test(print)
 
 
 def _signed_in(handler: cli_claims.Handler) -> Callable[[argparse.Namespace, str], int]:
@@ -482,12 +501,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.self_test:
+            return cmd_self_test()
         if args.command == "code":
             explicit = args.database_url or os.environ.get(DATABASE_URL_ENV)
             return cmd_code(args, explicit)
         url = resolve_database_url(args.database_url)
         if args.command is None:
-            return cmd_gui(url)
+            return cmd_gui(url, chosen_database_url(args.database_url) is not None)
         return COMMANDS[args.command](args, url)
     except CliError as exc:
         print(f"infusion-desk: {exc}", file=sys.stderr)

@@ -39,16 +39,22 @@ def create_main_window(services: Services, actor: Actor) -> MainWindow:
     return MainWindow(services, actor)
 
 
-def run_gui(services: Services | Callable[[], Services], argv: list[str] | None = None) -> int:
+def run_gui(
+    services: Services | Callable[..., Services],
+    argv: list[str] | None = None,
+    *,
+    choose_database: str | None = None,
+) -> int:
     """Show the application window at once; open the database behind it; return the exit code.
 
     ``services`` is either open already or a callable that opens them (run on the worker
-    thread, so the window is on screen first).
+    thread, so the window is on screen first). ``choose_database``: no database was chosen on
+    this computer yet, so the first-run wizard opens, offering that location.
     """
     app = _application(argv)
     app.setApplicationName(APP_NAME)
     opener = services if callable(services) else (lambda: services)
-    window = AppWindow(opener)
+    window = AppWindow(opener, choose_database=choose_database)
     window.show()
     try:
         return app.exec()

@@ -27,6 +27,8 @@ from infusion_desk.ui.workstation import workstation_settings
 
 if TYPE_CHECKING:
     from infusion_desk.services.app import Services
+    from infusion_desk.ui.backup_scheduler import BackupScheduler
+    from infusion_desk.ui.first_run_wizard import FirstRunWizard
     from infusion_desk.ui.idle_lock import IdleLock
     from infusion_desk.ui.main_window import MainWindow
 
@@ -60,8 +62,15 @@ class AppWindow(QMainWindow):
         self,
         open_services: Callable[..., Services],
         parent: QWidget | None = None,
+        *,
+        choose_database: str | None = None,
         **main_window_options: Any,
     ) -> None:
+        """The window, opening the database behind it with ``open_services``.
+
+        ``choose_database``: nothing was chosen on this computer yet (its first start), so the
+        first-run wizard opens at once, offering that location, instead of opening a database.
+        """
         super().__init__(parent)
         self.setObjectName("appWindow")
         self.setWindowTitle(APP_NAME)
@@ -72,6 +81,8 @@ class AppWindow(QMainWindow):
         self._takes_passphrase = "passphrase" in inspect.signature(open_services).parameters
         self.passphrase_dialog: PassphraseDialog | None = None
         self.idle_lock: IdleLock | None = None
+        self.wizard: FirstRunWizard | None = None
+        self.backup_scheduler: BackupScheduler | None = None
         self._runner = TaskRunner(self)
         self.stack = QStackedWidget(self)
         self.setCentralWidget(self.stack)
@@ -82,12 +93,52 @@ class AppWindow(QMainWindow):
         self.stack.addWidget(self.sign_in)
         self.resize(self.sign_in.sizeHint().expandedTo(self.sign_in.minimumSizeHint()))
         self._restore_geometry()
-        self._runner.run(open_services, self._opened, self._open_failed)
+        if choose_database is not None:
+            self._show_wizard(None, choose_database)
+        else:
+            self._runner.run(open_services, self._opened, self._open_failed)
 
     def _opened(self, services: Services) -> None:
+        """The database is open: an empty one (no clinic, no users) is set up first."""
+        from infusion_desk.services.setup import SetupService
+
         self.services = services
+        self._runner.run(
+            lambda: SetupService(services.db).needs_setup(),
+            lambda needed: self._setup_checked(services, needed),
+            self._show_failure,
+        )
+
+    def _setup_checked(self, services: Services, needed: bool) -> None:
+        if needed:
+            self._show_wizard(services, services.db.display_name)
+            return
         self.sign_in.attach(services)
         self.ready.emit()
+
+    def _show_wizard(self, services: Services | None, default_url: str) -> None:
+        from infusion_desk.ui.first_run_wizard import FirstRunWizard
+
+        wizard = FirstRunWizard(default_url=default_url, services=services)
+        wizard.setWindowFlags(Qt.WindowType.Widget)
+        wizard.accepted.connect(self._wizard_done)
+        wizard.rejected.connect(self.close)
+        self.stack.addWidget(wizard)
+        self.stack.setCurrentWidget(wizard)
+        self.wizard = wizard
+        self.resize(self.size().expandedTo(wizard.sizeHint()))
+
+    def _wizard_done(self) -> None:
+        """Set up (or the demo loaded): sign in, or go straight in as the new administrator."""
+        wizard = self.wizard
+        assert wizard is not None and wizard.services is not None
+        self.services = wizard.services
+        self.stack.setCurrentWidget(self.sign_in)
+        self.sign_in.attach(wizard.services)
+        self.ready.emit()
+        if wizard.actor is not None:
+            self.sign_in.actor = wizard.actor
+            self._signed_in()
 
     def _open_failed(self, exc: Exception) -> None:
         from infusion_desk.services.vault import KeyNeeded, WrongKey
@@ -143,7 +194,17 @@ class AppWindow(QMainWindow):
         self.resize(self.size().expandedTo(main.sizeHint()))
         self._restore_splitters()
         self._start_idle_lock(main)
+        self._start_backups(main)
         self.signedIn.emit()
+
+    def _start_backups(self, main: MainWindow) -> None:
+        """Automatic backups while the window is open; the status bar tells of each."""
+        from infusion_desk.ui.backup_scheduler import BackupScheduler
+
+        assert self.services is not None and self.sign_in.actor is not None
+        self.backup_scheduler = BackupScheduler(self.services, self.sign_in.actor, self)
+        self.backup_scheduler.message.connect(main.statusBar().showMessage)
+        self.backup_scheduler.start()
 
     def _start_idle_lock(self, main: MainWindow) -> None:
         """Lock the window after the clinic's idle minutes; Ctrl+L locks it at once."""
@@ -187,6 +248,8 @@ class AppWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_layout()
+        if self.backup_scheduler is not None:
+            self.backup_scheduler.timer.stop()
         if self.idle_lock is not None:
             self.idle_lock.stop()
         wait_for_idle(3000)

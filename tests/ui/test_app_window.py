@@ -109,3 +109,56 @@ def test_ctrl_l_locks_the_signed_in_window_and_the_users_menu_is_the_administrat
     qtbot.waitUntil(lambda: not lock.is_locked, timeout=5000)
     wait_for_idle()
     window.close()
+
+
+def test_an_empty_database_opens_the_setup_wizard_and_then_the_sign_in(  # type: ignore[no-untyped-def]
+    qtbot: QtBot, ui_services: Services, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from infusion_desk.services import setup as first_run
+    from infusion_desk.ui.first_run_wizard import Page
+
+    monkeypatch.setattr(first_run, "DEMO_PATIENTS", 4)
+    monkeypatch.setattr(first_run, "DEMO_MONTHS", 1)
+    window = AppWindow(lambda: ui_services)  # no clinic, no users: a new clinic database
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.wizard is not None and window.wizard.isVisible(), timeout=10_000)
+    wizard = window.wizard
+    assert wizard is not None and window.stack.currentWidget() is wizard
+    assert not window.sign_in.isVisible()
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=5_000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(wizard.database_page.demo.isChecked)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.currentId() == int(Page.DEMO), timeout=20_000)
+    qtbot.waitUntil(wizard.demo_page.isComplete, timeout=60_000)
+    with qtbot.waitSignal(window.ready, timeout=10_000):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    form = window.sign_in
+    assert window.stack.currentWidget() is form
+    qtbot.keyClicks(form.username, "biller")
+    qtbot.keyClicks(form.password, "demo")
+    with qtbot.waitSignal(window.signedIn, timeout=10_000):
+        qtbot.keyClick(form.password, Qt.Key.Key_Return)
+    assert window.main is not None and "Billing" in window.main.workspace_titles()
+    wait_for_idle()
+    window.close()
+
+
+def test_the_first_start_on_a_computer_asks_where_the_database_lives_first(
+    qtbot: QtBot, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str] = []
+    url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    window = AppWindow(lambda: opened.append("opened"), choose_database=url)  # type: ignore[arg-type, return-value]
+    qtbot.addWidget(window)
+    window.show()
+    assert window.wizard is not None and window.stack.currentWidget() is window.wizard
+    assert str(tmp_path / "clinic.sqlite3") in window.wizard.database_page.local_path.text()
+    wait_for_idle()
+    assert opened == [] and not (tmp_path / "clinic.sqlite3").exists()  # nothing opened before a choice
+    window.close()

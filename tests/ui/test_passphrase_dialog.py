@@ -62,8 +62,9 @@ def test_the_first_start_asks_for_a_passphrase_then_every_start_after(
     assert dialog.isVisible() and "at least 12 characters" in dialog.error.text()
     _type_and_confirm(qtbot, window, PASSPHRASE, PASSPHRASE + "!")
     assert dialog.isVisible() and "differ" in dialog.error.text()
-    with qtbot.waitSignal(window.ready, timeout=10000):
-        _type_and_confirm(qtbot, window, PASSPHRASE, PASSPHRASE)
+    _type_and_confirm(qtbot, window, PASSPHRASE, PASSPHRASE)
+    # the new database is open and empty: the setup wizard takes over
+    qtbot.waitUntil(lambda: window.wizard is not None and window.wizard.isVisible(), timeout=10000)
     assert file_state(path) is FileState.ENCRYPTED
     wait_for_idle()
     window.close()
@@ -80,8 +81,8 @@ def test_the_first_start_asks_for_a_passphrase_then_every_start_after(
                     and window.passphrase_dialog.isVisible(), timeout=10000)
     retry = window.passphrase_dialog
     assert retry is not None and "That passphrase does not open clinic.sqlite3" in retry.error.text()
-    with qtbot.waitSignal(window.ready, timeout=10000):
-        _type_and_confirm(qtbot, window, PASSPHRASE)
+    _type_and_confirm(qtbot, window, PASSPHRASE)
+    qtbot.waitUntil(lambda: window.wizard is not None and window.wizard.isVisible(), timeout=10000)
     assert not window.sign_in.error.isVisible()
     wait_for_idle()
     window.close()
