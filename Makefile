@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/infusion-desk
 
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache infusion_desk tests bench tools
+	$(BIN)/ruff check --no-cache infusion_desk tests bench tools installer
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -466,7 +466,7 @@ def cmd_self_test() -> int:
     """Build a temporary encrypted clinic and run it end to end, one line per step."""
     from infusion_desk.selftest import run_self_test
 
-    return run_self_test(print)
+    return run_self_test(lambda line: print(line, flush=True))
 
 
 def _signed_in(handler: cli_claims.Handler) -> Callable[[argparse.Namespace, str], int]:

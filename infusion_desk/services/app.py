@@ -31,14 +31,19 @@ class Services:
 
     @classmethod
     def open(
-        cls, url: str, *, migrate: bool = True, passphrase: str | None = None
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        passphrase: str | None = None,
+        recovery_code: str | None = None,
     ) -> tuple[Services, UpgradeResult | None]:
         """Open the database at ``url`` with its key, bring its schema up to date, and return the services.
 
         Raises :class:`~infusion_desk.services.vault.KeyNeeded` or
         :class:`~infusion_desk.services.vault.WrongKey` when the key cannot be found or is wrong.
         """
-        opened = open_database(url, passphrase=passphrase)
+        opened = open_database(url, passphrase=passphrase, recovery_code=recovery_code)
         try:
             result = upgrade(opened.db) if migrate else None
         except BaseException:

@@ -34,20 +34,34 @@ TODAY = date(2026, 11, 20)
 
 
 def demo_template(directory: Path) -> Path:
-    """Write the demo clinic to a SQLite file in ``directory`` and close it (copied per test)."""
+    """Write the demo clinic to a SQLite file in ``directory`` and close it (copied per test).
+
+    Its recovery code is kept beside it, so a copy opens whatever keyring a test installs.
+    """
     path = directory / "demo.sqlite3"
     services, _ = Services.open(f"sqlite:///{path}")
     try:
         generate_demo(services.db, patients=12, months=2, seed=3, today=TODAY)
+        assert services.db.key is not None
+        _code_file(path).write_text(services.db.key.recovery_code(), encoding="ascii")
     finally:
         services.close()
     return path
 
 
+def _code_file(path: Path) -> Path:
+    return path.with_name(path.name + ".recovery-code")
+
+
+def _recovery_code(path: Path) -> str | None:
+    code = _code_file(path)
+    return code.read_text(encoding="ascii") if code.exists() else None
+
+
 def built_template(directory: Path) -> Path:
     """The demo clinic with its claims built, written once and copied per test."""
     path = demo_template(directory)
-    services, _ = Services.open(f"sqlite:///{path}")
+    services, _ = Services.open(f"sqlite:///{path}", recovery_code=_recovery_code(path))
     try:
         build_claims(services)
     finally:
@@ -58,7 +72,7 @@ def built_template(directory: Path) -> Path:
 def open_copy(template: Path, directory: Path) -> Services:
     target = directory / "clinic.sqlite3"
     shutil.copyfile(template, target)
-    services, _ = Services.open(f"sqlite:///{target}")
+    services, _ = Services.open(f"sqlite:///{target}", recovery_code=_recovery_code(template))
     return services
 
 
