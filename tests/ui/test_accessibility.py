@@ -256,9 +256,10 @@ def _signed_in(qtbot: QtBot, services: Services, username: str, password: str) -
     window = AppWindow(lambda: services)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.services is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.services is not None, timeout=10_000)
     qtbot.keyClicks(window.sign_in.username, username)
     qtbot.keyClicks(window.sign_in.password, password)
+    qtbot.waitUntil(window.sign_in.sign_in_button.isEnabled, timeout=10_000)  # the clinic's name has loaded
     with qtbot.waitSignal(window.signedIn, timeout=30_000):  # password hashing on a busy machine
         qtbot.keyClick(window.sign_in.password, Qt.Key.Key_Return)
     return window

@@ -192,7 +192,8 @@ def _sign_in(qtbot: QtBot, services: Services) -> AppWindow:
     qtbot.waitUntil(lambda: window.services is not None, timeout=5000)
     qtbot.keyClicks(window.sign_in.username, "bea")
     qtbot.keyClicks(window.sign_in.password, "pw-biller")
-    with qtbot.waitSignal(window.signedIn, timeout=10000):
+    qtbot.waitUntil(window.sign_in.sign_in_button.isEnabled, timeout=10_000)  # the clinic's name has loaded
+    with qtbot.waitSignal(window.signedIn, timeout=30_000):
         qtbot.keyClick(window.sign_in.password, Qt.Key.Key_Return)
     return window
 
