@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_dir
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from infusion_desk.services.errors import ServiceError
 
@@ -97,6 +95,10 @@ def save_local_config(config: LocalConfig, path: Path | None = None) -> Path:
     Raises ``ValueError`` for a URL carrying a password: it belongs in the keyring.
     """
     if config.database_url is not None:
+        # SQLAlchemy only when saving: reading the file at start-up must not wait for it to load
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(config.database_url)
         except ArgumentError as exc:

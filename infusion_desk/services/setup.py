@@ -273,6 +273,11 @@ def _blocking(findings: tuple[Finding, ...]) -> bool:
 # --- database location ---------------------------------------------------------------------------
 
 
+def database_file(url: str) -> Path | None:
+    """The file a SQLite URL (or a bare path) names, for showing where "this computer" keeps it."""
+    return sqlite_path(normalise_url(url))
+
+
 def server_url(
     host: str, port: int, database: str, user: str, *, sslmode: str = "require", password: str | None = None
 ) -> str:

@@ -308,9 +308,9 @@ class DatabasePage(QWizardPage):
             self.fixed_location.setText(f"The clinic database: {wizard.fixed_services.db.display_name}")
             self.fixed_location.show()
         else:
-            from infusion_desk.models.db import normalise_url, sqlite_path
+            from infusion_desk.services.setup import database_file
 
-            path = sqlite_path(normalise_url(wizard.default_url))
+            path = database_file(wizard.default_url)
             self.local_path.setText(f"An encrypted file: {path or wizard.default_url}")
 
     def focus_first(self) -> None:
