@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from infusion_desk.ui.app_window import APP_NAME, AppWindow
@@ -29,7 +30,17 @@ def _application(argv: list[str] | None) -> QApplication:
     app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("infusion-desk")  # Wayland matches the window to the .desktop entry
     return app
+
+
+def app_icon() -> QIcon:
+    """The application's icon, drawn from SVG at whatever size and pixel ratio a screen asks."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("infusion_desk.resources") / "icons" / "infusion-desk.svg") as path:
+        return QIcon(str(path))
 
 
 def create_main_window(services: Services, actor: Actor) -> MainWindow:
