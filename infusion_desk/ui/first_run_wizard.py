@@ -50,8 +50,10 @@ from PySide6.QtWidgets import (
 
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError
 from infusion_desk.ui.errors import describe, show_error
+from infusion_desk.ui.field_findings import finding_text, place_findings
 from infusion_desk.ui.passphrase_dialog import PassphraseDialog
 from infusion_desk.ui.tasks import TaskRunner
+from infusion_desk.ui.theme import ERROR, GOOD, WARNING, set_tone
 
 if TYPE_CHECKING:
     from infusion_desk.billing.findings import Finding
@@ -63,9 +65,6 @@ if TYPE_CHECKING:
 OpenServices = Callable[[str, "str | None"], "Services"]
 """Opens the database at a URL with an optional passphrase (``Services.open(url, passphrase=…)[0]``)."""
 
-_ERROR_STYLE = "color: #b00020;"
-_WARNING_STYLE = "color: #8a5a00;"
-_OK_STYLE = "color: #1b5e20;"
 
 
 class Page(IntEnum):
@@ -96,10 +95,6 @@ def _open_services(url: str, passphrase: str | None) -> Services:
 def _plain(label: str) -> str:
     """The label as a screen reader should say it: no mnemonic marker, no colon."""
     return label.replace("&", "").rstrip(":").strip()
-
-
-def _text(finding: Finding) -> str:
-    return finding.message if finding.blocks else f"Warning: {finding.message}"
 
 
 class _Form:
@@ -152,20 +147,8 @@ class _Form:
     def show_findings(self, findings: Sequence[Finding]) -> list[Finding]:
         """Put each finding under its field; return those no field here owns."""
         self.clear_all()
-        by_field: dict[str, list[Finding]] = {}
-        elsewhere: list[Finding] = []
-        for finding in findings:
-            if finding.subject in self.fields:
-                by_field.setdefault(finding.subject, []).append(finding)
-            else:
-                elsewhere.append(finding)
-        for key, found in by_field.items():
-            label = self.errors[key]
-            label.setText("\n".join(_text(f) for f in found))
-            label.setStyleSheet(_ERROR_STYLE if any(f.blocks for f in found) else _WARNING_STYLE)
-            label.show()
-            self.fields[key].setAccessibleDescription(label.text())
-        first = next((field for key, field in self.fields.items() if key in by_field), None)
+        keys, elsewhere = place_findings(findings, self.fields, self.errors)
+        first = self.fields[keys[0]] if keys else None
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
             if isinstance(first, QLineEdit):
@@ -190,9 +173,9 @@ def _message_label(parent: QWidget, name: str) -> QLabel:
     return label
 
 
-def _say(label: QLabel, text: str, style: str = "") -> None:
+def _say(label: QLabel, text: str, tone: str | None = None) -> None:
     label.setText(text)
-    label.setStyleSheet(style)
+    set_tone(label, tone)
     label.setAccessibleDescription(text)
 
 
@@ -365,11 +348,11 @@ class DatabasePage(QWizardPage):
 
     def _tested(self, said: str) -> None:
         self.test_button.setEnabled(self.server.isChecked())
-        _say(self.test_result, said, _OK_STYLE if "WITHOUT" not in said else _WARNING_STYLE)
+        _say(self.test_result, said, GOOD if "WITHOUT" not in said else WARNING)
 
     def _test_failed(self, exc: Exception) -> None:
         self.test_button.setEnabled(self.server.isChecked())
-        _say(self.test_result, describe(exc), _ERROR_STYLE)
+        _say(self.test_result, describe(exc), ERROR)
         self.test_result.setToolTip(getattr(exc, "details", ""))
         if not isinstance(exc, (ServiceError, *ENVIRONMENT_ERRORS)):
             show_error(self, exc)
@@ -439,7 +422,7 @@ class DatabasePage(QWizardPage):
         wizard.needs_setup = needed
         wizard.config_problem = problem
         self._opened_for = choice
-        _say(self.status, f"Opened {services.db.display_name}.", _OK_STYLE)
+        _say(self.status, f"Opened {services.db.display_name}.", GOOD)
         wizard.next()
 
     def _open_failed(self, exc: Exception) -> None:
@@ -452,7 +435,7 @@ class DatabasePage(QWizardPage):
             return
         bare = isinstance(exc, RuntimeError) and not isinstance(exc, ServiceError)  # DatabaseTooNewError
         text = str(exc) if bare else describe(exc)
-        _say(self.status, text, _ERROR_STYLE)
+        _say(self.status, text, ERROR)
         self.status.setToolTip(getattr(exc, "details", ""))
         if not isinstance(exc, (ServiceError, RuntimeError, *ENVIRONMENT_ERRORS)):
             show_error(self, exc)
@@ -475,7 +458,7 @@ class DatabasePage(QWizardPage):
         self._wizard.passphrase_dialog = dialog
         dialog.accepted.connect(lambda: self.open_database(dialog.passphrase()))
         dialog.rejected.connect(
-            lambda: _say(self.status, "The database stays closed without its passphrase.", _ERROR_STYLE)
+            lambda: _say(self.status, "The database stays closed without its passphrase.", ERROR)
         )
         dialog.open()
 
@@ -560,7 +543,7 @@ class ClinicPage(QWizardPage):
         elsewhere = self.form.show_findings(findings)
         count = sum(1 for f in findings if f.blocks)
         summary = f"{count} thing{'s' if count != 1 else ''} to fix before going on." if count else ""
-        _say(self.message, "\n".join([summary, *(_text(f) for f in elsewhere)]).strip(), _ERROR_STYLE)
+        _say(self.message, "\n".join([summary, *(finding_text(f) for f in elsewhere)]).strip(), ERROR)
 
     def validatePage(self) -> bool:
         from infusion_desk.services.setup import check_clinic
@@ -611,7 +594,7 @@ class AdminPage(QWizardPage):
 
     def show_findings(self, findings: Sequence[Finding]) -> None:
         elsewhere = self.form.show_findings(findings)
-        _say(self.message, "\n".join(_text(f) for f in elsewhere), _ERROR_STYLE)
+        _say(self.message, "\n".join(finding_text(f) for f in elsewhere), ERROR)
 
     def validatePage(self) -> bool:
         from infusion_desk.services.setup import check_admin
@@ -702,7 +685,7 @@ class ClearinghousePage(QWizardPage):
 
     def show_findings(self, findings: Sequence[Finding]) -> None:
         elsewhere = self.form.show_findings(findings)
-        _say(self.message, "\n".join(_text(f) for f in elsewhere), _ERROR_STYLE)
+        _say(self.message, "\n".join(finding_text(f) for f in elsewhere), ERROR)
 
     def validatePage(self) -> bool:
         if self._written:
@@ -801,14 +784,14 @@ class DemoPage(_FinalPage):
         names = ", ".join(username for username, _name, _role in DEMO_USERS)
         text = (f"The demo clinic is ready. Sign in as {names} — every one with the password "
                 f"{DEMO_PASSWORD}. Press Enter to finish.")
-        _say(self.message, text + (f"\n{problem}" if problem else ""), _OK_STYLE)
+        _say(self.message, text + (f"\n{problem}" if problem else ""), GOOD)
         self.completeChanged.emit()
         self._wizard.button(QWizard.WizardButton.FinishButton).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _failed(self, exc: Exception) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        _say(self.message, f"The demo clinic was not written: {describe(exc)}", _ERROR_STYLE)
+        _say(self.message, f"The demo clinic was not written: {describe(exc)}", ERROR)
         self._wizard.setButtonLayout([QWizard.WizardButton.Stretch, QWizard.WizardButton.CancelButton])
         if not isinstance(exc, (ServiceError, *ENVIRONMENT_ERRORS)):
             show_error(self, exc)
@@ -984,7 +967,7 @@ class FirstRunWizard(QWizard):
                 self.back()
             target.show_findings(exc.by_step[step])
             return
-        _say(page.message, describe(exc), _ERROR_STYLE)
+        _say(page.message, describe(exc), ERROR)
         if isinstance(exc, ENVIRONMENT_ERRORS):
             show_error(self, exc, retry=lambda: self.write_setup(page.settings()))
         elif not isinstance(exc, ServiceError):

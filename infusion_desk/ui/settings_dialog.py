@@ -28,8 +28,8 @@ from infusion_desk.services.clinic import ClinicDetails
 from infusion_desk.services.errors import ENVIRONMENT_ERRORS, ServiceError, ValidationFailed
 from infusion_desk.ui import code_help
 from infusion_desk.ui.errors import describe, show_error
+from infusion_desk.ui.field_findings import finding_text, place_findings
 from infusion_desk.ui.tasks import TaskRunner
-from infusion_desk.ui.theme import ERROR, WARNING, set_tone
 from infusion_desk.ui.windowing import grow_to_fit, pin_minimum_size
 
 if TYPE_CHECKING:
@@ -188,24 +188,11 @@ class SettingsDialog(QDialog):
             show_error(self, exc)
 
     def show_findings(self, findings: tuple[Finding, ...]) -> None:
-        by_field: dict[str, list[Finding]] = {}
-        elsewhere: list[Finding] = []
-        for finding in findings:
-            if finding.subject in self.fields:
-                by_field.setdefault(finding.subject, []).append(finding)
-            else:
-                elsewhere.append(finding)
-        for key, found in by_field.items():
-            label = self.errors[key]
-            label.setText("\n".join(_text(f) for f in found))
-            blocking = any(f.blocks for f in found)
-            set_tone(label, ERROR if blocking else WARNING)
-            label.show()
-            self.fields[key].setAccessibleDescription(label.text())
+        keys, elsewhere = place_findings(findings, self.fields, self.errors)
         count = sum(1 for f in findings if f.blocks)
         summary = f"Not saved: {count} thing{'s' if count != 1 else ''} to fix."
-        self.message.setText("\n".join([summary, *(_text(f) for f in elsewhere)]))
-        first = next((key for key, _ in FIELDS if key in by_field), None)
+        self.message.setText("\n".join([summary, *(finding_text(f) for f in elsewhere)]))
+        first = next((key for key, _ in FIELDS if key in keys), None)
         if first is not None:
             self.fields[first].setFocus(Qt.FocusReason.OtherFocusReason)
             self.fields[first].selectAll()
@@ -220,7 +207,3 @@ class SettingsDialog(QDialog):
     def _clear_findings(self) -> None:
         for key in self.fields:
             self._clear_error(key)
-
-
-def _text(finding: Finding) -> str:
-    return finding.message if finding.blocks else f"Warning: {finding.message}"
