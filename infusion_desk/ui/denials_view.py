@@ -201,8 +201,16 @@ class DenialsView(Page):
 
     def _present(self, loaded: tuple[list[DenialRow], list[AppealRow]]) -> None:
         rows, appeals = loaded
+        # a reload keeps the denial and the appeal the user had picked, where they still are
+        denial, appeal = self.current(), self.current_appeal()
         self.model.set_rows(rows)
         self.appeals_model.set_rows(appeals)
+        again = None if denial is None else self.model.find(lambda r: r.id, denial.id)
+        if again is not None:
+            self.table.selectRow(again)
+        again = None if appeal is None else self.appeals_model.find(lambda r: r.id, appeal.id)
+        if again is not None:
+            self.appeals_table.selectRow(again)
         total = sum((r.amount for r in rows), Decimal("0.00"))
         text = f"{len(rows)} denial(s) to work, ${total:,.2f} at stake." if rows else "No denials to work."
         waiting = sum(1 for a in appeals if a.status == "sent")

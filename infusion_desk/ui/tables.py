@@ -294,6 +294,10 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         self._rows = list(rows)
         self.endResetModel()
 
+    def find(self, key: Callable[[Row], object], value: object) -> int | None:
+        """The first row whose ``key`` is ``value`` (a record's id, say): to pick it again after a reload."""
+        return next((i for i, row in enumerate(self._rows) if key(row) == value), None)
+
     def row(self, index: int) -> Row:
         return self._rows[index]
 

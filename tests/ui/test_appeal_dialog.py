@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from infusion_desk.services.app import Services
 from infusion_desk.ui.appeal_dialog import AppealDialog, OutcomeDialog
 from infusion_desk.ui.denials_view import DenialsView
+from infusion_desk.ui.tasks import wait_for_idle
 from tests.ui.claims_seed import biller, built_template, close, open_copy
 from tests.ui.helpers import column
 from tests.ui.test_denials_view import _denied
@@ -99,11 +100,16 @@ def test_a_biller_edits_prints_and_sends_an_appeal_then_records_that_it_was_won(
     # off the work queue while the payer decides
     assert row.id not in [view.model.row(i).id for i in range(view.model.rowCount())]
 
-    view.activateWindow()
-    qtbot.waitUntil(view.isActiveWindow, timeout=5_000)
+    with qtbot.waitActive(view):
+        view.activateWindow()
     qtbot.keyClick(view, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: view.tabs.currentIndex() == 1, timeout=5_000)
+    assert wait_for_idle(10_000)  # the appeals list has reloaded: a later reload would drop the selection
     view.appeals_table.selectRow(column(view.appeals_table, "Status").index("sent"))
+    qtbot.waitUntil(view.outcome_button.isEnabled, timeout=5_000)
+    if not view.isActiveWindow():  # a busy machine may hand activation elsewhere meanwhile
+        with qtbot.waitActive(view):
+            view.activateWindow()
     qtbot.keyClick(view, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(lambda: view.outcome_dialog is not None, timeout=5_000)
     outcome = view.outcome_dialog

@@ -154,3 +154,18 @@ def test_correct_and_resubmit_answers_a_denial_with_a_corrected_claim(
     qtbot.waitUntil(lambda: picked.claim_number not in column(view.table, "Claim"), timeout=10_000)
     assert reasons and picked.claim_number in reasons[0]
     assert "corrected claim (frequency 7)" in view.message.text()
+
+
+def test_a_reload_keeps_the_denial_the_biller_picked(qtbot: QtBot, clinic: Services, tmp_path: Path) -> None:
+    _denied(clinic, tmp_path)
+    view = DenialsView(clinic, biller(clinic))
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.show()
+    view.table.selectRow(view.model.rowCount() - 1)
+    picked = view.current()
+    assert picked is not None and view.take_button.isEnabled()
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        view.refresh()  # F5, or another action's reload, while the biller is looking at a row
+    again = view.current()
+    assert again is not None and again.id == picked.id and view.take_button.isEnabled()
