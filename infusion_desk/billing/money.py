@@ -33,8 +33,18 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
 
 
 def money(value: Decimal | int | str) -> Decimal:
-    """Return ``value`` as an amount of dollars rounded half up to the cent."""
-    return _to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """Return ``value`` as an amount of dollars rounded half up to the cent.
+
+    A number too large to hold in cents is refused with :class:`ValueError`, as text is:
+
+    >>> money("1E+999999999")
+    Traceback (most recent call last):
+    ValueError: too large to be an amount: '1E+999999999'
+    """
+    try:
+        return _to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ValueError(f"too large to be an amount: {value!r}") from exc
 
 
 def quantity(value: Decimal | int | str) -> Decimal:

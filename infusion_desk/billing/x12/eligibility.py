@@ -408,6 +408,8 @@ def _decimal(value: str, where: Segment, name: str) -> Decimal | None:
         number = Decimal("NaN")
     if not number.is_finite():
         raise X12Error(f"{name} {value!r} is not a number.", where.number, where.tag)
+    if number and number.adjusted() >= 11:  # 100 billion or more: no benefit amount is that
+        raise X12Error(f"{name} {value!r} is too large to be an amount.", where.number, where.tag)
     return number
 
 

@@ -174,6 +174,11 @@ def test_payer_level_rejection_reaches_the_subscribers_under_it() -> None:
         (build(SOURCE + "HL*3*9*22*0~"), "names parent '9'"),
         (build(SOURCE + "HL*3*2*22*0~NM1*IL*1*A*B~DMG*D8*19601399~"), "'19601399' is not a CCYYMMDD date"),
         (build(SOURCE + "HL*3*2*22*0~NM1*IL*1*A*B~EB*B*IND*30***27*ten~"), "EB07 'ten' is not a number"),
+        # found by the fuzzing: an exponent no ledger holds (it raised decimal.InvalidOperation)
+        (build(SOURCE + "HL*3*2*22*0~NM1*IL*1*A*B~EB*1*IND*1****1E+999999999~"),
+         "EB07 '1E+999999999' is too large to be an amount"),
+        (build(SOURCE + "HL*3*2*22*0~NM1*IL*1*A*B~EB*C*IND*30***23*100000000000~"),
+         "EB07 '100000000000' is too large to be an amount"),
         (build("NM1*PR*2*X~"), "before the first HL"),
         (build(SOURCE).replace("*:~", "*Z~", 1), "unknown delimiters"),
     ],
