@@ -427,7 +427,12 @@ class CheckInDesk(QWidget):
         self.panel.reload()
 
     def _show(self, rows: list[object]) -> None:
-        current = self.panel.review.visit_id if self.panel.review is not None else None
+        # the visit the user picked (its check-in may still be loading), else the one on show
+        picked = self.arrivals.currentIndex()
+        if picked.isValid():
+            current: int | None = self.model.visit(picked.row()).id
+        else:
+            current = self.panel.review.visit_id if self.panel.review is not None else None
         self.model.set_rows(rows)
         for row in range(self.model.rowCount()):
             if self.model.visit(row).id == current:
